@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Launcher: the CLI is compiled from src/ into dist/ by `npm install` (the prepare script) or `npm run build`.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(main))) {
+  process.stderr.write('wsel: dist/ is missing; run `npm install` (or `npm run build`) in the package folder first.\n');
+  process.exit(1);
+}
+const { run } = await import(main.href);
+process.exitCode = await run(process.argv);
