@@ -1,0 +1,129 @@
+// ConvNeXt, timm layout (`convnext.py`): patchify stem, four stages (LayerNorm + strided conv downsample
+// between stages), blocks of depthwise conv -> LayerNorm -> Linear MLP -> layer scale, and a pooled head with
+// its own LayerNorm. Channel spaces are per stage; each block's MLP hidden units are its own space.
+import { DeclBuilder } from './builder.js';
+import {
+  checkKnownFields, ConfigError, countLayers, positiveInt, positiveIntList, requireShape, nonNegativeInt,
+} from './config-util.js';
+import type { Family } from './types.js';
+
+export interface ConvNextConfig {
+  in_chans: number;
+  num_classes: number;
+  depths: number[];
+  dims: number[];
+  /** Stem patch size (stride = kernel). */
+  patch_size: number;
+  /** Depthwise kernel size. */
+  kernel_size: number;
+  /** MLP hidden width = mlp_ratio x stage width. */
+  mlp_ratio: number;
+  /** Layer scale (`gamma`) when set. */
+  ls_init_value: number | null;
+  /** 1x1 convolutions instead of Linear layers in the MLP (4-D fc weights). */
+  conv_mlp: boolean;
+}
+
+const FIELDS = ['in_chans', 'num_classes', 'depths', 'dims', 'patch_size', 'kernel_size', 'mlp_ratio', 'ls_init_value', 'conv_mlp'] as const;
+
+export const CONVNEXT_DEFAULTS: ConvNextConfig = {
+  in_chans: 3, num_classes: 1000, depths: [3, 3, 9, 3], dims: [96, 192, 384, 768], patch_size: 4, kernel_size: 7,
+  mlp_ratio: 4, ls_init_value: 1e-6, conv_mlp: false,
+};
+
+function validate(c: ConvNextConfig): ConvNextConfig {
+  positiveInt(c.in_chans, 'in_chans');
+  nonNegativeInt(c.num_classes, 'num_classes');
+  positiveInt(c.patch_size, 'patch_size');
+  positiveInt(c.kernel_size, 'kernel_size');
+  const depths = positiveIntList(c.depths, 'depths');
+  positiveIntList(c.dims, 'dims', depths.length);
+  if (!(c.mlp_ratio > 0)) throw new ConfigError('config field "mlp_ratio" must be positive');
+  return c;
+}
+
+export function stageMlpHidden(c: ConvNextConfig, stage: number): number {
+  return Math.round(c.dims[stage]! * c.mlp_ratio);
+}
+
+export const convnext: Family<ConvNextConfig> = {
+  name: 'convnext',
+  description: 'ConvNeXt (timm names: stem.0, stages.S.downsample, stages.S.blocks.B.conv_dw / mlp.fc1 / gamma, head.norm, head.fc)',
+
+  inferConfig(shapes) {
+    const stem = requireShape(shapes, 'stem.0.weight', 4, 'ConvNeXt');
+    const depths: number[] = [];
+    const dims: number[] = [];
+    for (let s = 0; ; s++) {
+      const depth = countLayers(shapes, `stages.${s}.blocks`);
+      if (depth === 0) break;
+      depths.push(depth);
+      dims.push(requireShape(shapes, `stages.${s}.blocks.0.conv_dw.weight`, 4, 'ConvNeXt')[0]!);
+    }
+    if (depths.length === 0) throw new ConfigError('not a ConvNeXt checkpoint: no "stages.S.blocks.B." tensors');
+    const dw = shapes.get('stages.0.blocks.0.conv_dw.weight')!;
+    const fc1 = shapes.get('stages.0.blocks.0.mlp.fc1.weight');
+    if (!fc1) throw new ConfigError('not a ConvNeXt checkpoint: "stages.0.blocks.0.mlp.fc1.weight" is missing');
+    const head = shapes.get('head.fc.weight');
+    return validate({
+      in_chans: stem[1]!, num_classes: head ? head[0]! : 0, depths, dims, patch_size: stem[2]!, kernel_size: dw[2]!,
+      mlp_ratio: fc1[0]! / dims[0]!, ls_init_value: shapes.has('stages.0.blocks.0.gamma') ? 1e-6 : null,
+      conv_mlp: fc1.length === 4,
+    });
+  },
+
+  studentConfig(teacher, overrides) {
+    checkKnownFields(overrides, FIELDS, 'ConvNeXt');
+    const merged = { ...teacher, ...overrides } as ConvNextConfig;
+    validate(merged);
+    if (merged.depths.length !== teacher.depths.length) {
+      throw new ConfigError(`the student has ${merged.depths.length} stages, the teacher ${teacher.depths.length}; stages are not selected, only blocks within them`);
+    }
+    return merged;
+  },
+
+  declare(c) {
+    validate(c);
+    const b = new DeclBuilder('convnext', { ...c });
+    const fcAxes = c.conv_mlp ? ['unit', 'unit'] : [];
+    b.space('unit', 1, { fixed: 'a singleton axis' })
+      .space('in_chans', c.in_chans, { fixed: 'input channels' })
+      .space('stem_patch', c.patch_size)
+      .space('kernel', c.kernel_size)
+      .space('downsample_kernel', 2, { fixed: 'the downsample kernel' })
+      .space('classes', c.num_classes, { fixed: 'the label set' });
+    c.dims.forEach((d, s) => b.space(`dim.${s}`, d));
+
+    b.tensor('stem.0.weight', 'embed', 'dim.0', 'in_chans', 'stem_patch', 'stem_patch')
+      .tensor('stem.0.bias', 'embed', 'dim.0')
+      .norm('stem.1', 'dim.0');
+    c.depths.forEach((depth, s) => {
+      const dim = `dim.${s}`;
+      if (s > 0) {
+        b.norm(`stages.${s}.downsample.0`, `dim.${s - 1}`, 'downsample')
+          .tensor(`stages.${s}.downsample.1.weight`, 'downsample', dim, `dim.${s - 1}`, 'downsample_kernel', 'downsample_kernel')
+          .tensor(`stages.${s}.downsample.1.bias`, 'downsample', dim);
+      }
+      const stack = `stages.${s}.blocks`;
+      b.stack(stack, depth);
+      for (let i = 0; i < depth; i++) {
+        const p = `${stack}.${i}`;
+        const mlp = `${p}.mlp`;
+        b.space(mlp, stageMlpHidden(c, s))
+          .tensor(`${p}.conv_dw.weight`, 'conv', dim, 'unit', 'kernel', 'kernel')
+          .tensor(`${p}.conv_dw.bias`, 'conv', dim)
+          .norm(`${p}.norm`, dim)
+          .tensor(`${p}.mlp.fc1.weight`, 'mlp', mlp, dim, ...fcAxes)
+          .tensor(`${p}.mlp.fc1.bias`, 'mlp', mlp)
+          .tensor(`${p}.mlp.fc2.weight`, 'mlp', dim, mlp, ...fcAxes)
+          .tensor(`${p}.mlp.fc2.bias`, 'mlp', dim);
+        if (c.ls_init_value !== null) b.tensor(`${p}.gamma`, 'layer_scale', dim);
+      }
+    });
+    const last = `dim.${c.dims.length - 1}`;
+    // Unlike the reference code (which skips every name containing "head"), the final LayerNorm is selected.
+    b.norm('head.norm', last);
+    if (c.num_classes > 0) b.linear('head.fc', 'head', 'classes', last);
+    return b.build();
+  },
+};

@@ -1,0 +1,243 @@
+// Planning a selection: for every student tensor, its teacher source and the indices kept along each axis.
+// Indices are chosen once per dimension space and reused by every axis in that space (consistency); the
+// plan is pure data, so it can be audited, recorded and executed by a streaming writer.
+import type { ArchDecl, AxisDecl, Component, SpaceDecl, TensorDecl } from '../arch/types.js';
+import { tensorShape } from '../arch/types.js';
+import {
+  allIndices, firstIndices, randomIndices, topIndices, uniformIndices, type ElementRule,
+} from './index-rules.js';
+import { buildLayerMap, makeRenamer, type LayerRule } from './layers.js';
+import { seededRandom } from './rng.js';
+
+export type HeadMode = 'flat' | 'whole';
+
+export interface PlanOptions {
+  elements: ElementRule;
+  layers: LayerRule;
+  heads: HeadMode;
+  exclude: readonly Component[];
+  keepHead: boolean;
+  seed: number;
+}
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
+  elements: 'uniform', layers: 'first', heads: 'flat', exclude: [], keepHead: false, seed: 0,
+};
+
+/** How one student axis is read from its teacher axis. `indices` null means every index (no selection). */
+export interface AxisPlan {
+  readonly space: string;
+  readonly teacherSize: number;
+  readonly studentSize: number;
+  readonly indices: Int32Array | null;
+}
+
+export interface TensorPlan {
+  readonly name: string;
+  readonly source: string;
+  readonly component: Component;
+  readonly teacherShape: readonly number[];
+  readonly shape: readonly number[];
+  readonly axes: readonly AxisPlan[];
+}
+
+export interface SpaceRecord {
+  readonly teacherSpace: string;
+  readonly teacherSize: number;
+  readonly studentSize: number;
+  readonly rule: string;
+  readonly indices: Int32Array | null;
+}
+
+export interface SelectionPlan {
+  readonly tensors: readonly TensorPlan[];
+  /** Student tensors deliberately left out (head, --exclude), with the reason. */
+  readonly omitted: readonly { name: string; reason: string }[];
+  readonly layerMap: Readonly<Record<string, number[]>>;
+  readonly spaces: Readonly<Record<string, SpaceRecord>>;
+}
+
+export class SelectionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SelectionError';
+  }
+}
+
+/** Per-index importance of a teacher space (magnitude rule); computed by the caller from the teacher's weights. */
+export type SpaceScores = (teacherSpace: string) => Float64Array;
+
+interface PlanInputs {
+  teacher: ArchDecl;
+  student: ArchDecl;
+  /** Shapes of the tensors actually present in the teacher file. */
+  teacherShapes: ReadonlyMap<string, readonly number[]>;
+  options: PlanOptions;
+  /** Needed only for the magnitude rule. */
+  scores?: SpaceScores;
+}
+
+const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** Student and teacher sides of the layer mapping, shared by planning and magnitude scoring. */
+export function mapLayers(teacher: ArchDecl, student: ArchDecl, rule: LayerRule) {
+  const layerMap = buildLayerMap(rule, student.stacks, (stack) => {
+    const depth = teacher.stacks[stack];
+    if (depth === undefined) throw new SelectionError(`the teacher has no layer stack "${stack}"`);
+    return depth;
+  });
+  return { layerMap, toTeacher: makeRenamer(layerMap) };
+}
+
+/** The student tensors that the options leave out, and why. */
+export function omissionReason(tensor: TensorDecl, options: PlanOptions): string | null {
+  if (tensor.component === 'head' && !options.keepHead) return 'classifier head (re-initialized for the new task; --keep-head keeps it)';
+  if (options.exclude.includes(tensor.component)) return `component "${tensor.component}" excluded`;
+  return null;
+}
+
+export function planSelection({ teacher, student, teacherShapes, options, scores }: PlanInputs): SelectionPlan {
+  const { layerMap, toTeacher } = mapLayers(teacher, student, options.layers);
+  const teacherTensors = new Map(teacher.tensors.map((t) => [t.name, t]));
+  const spaces: Record<string, SpaceRecord> = {};
+
+  const spaceIndices = (space: string): SpaceRecord => {
+    const known = spaces[space];
+    if (known) return known;
+    const s = student.spaces[space]!;
+    const teacherSpace = toTeacher(space);
+    const t = teacher.spaces[teacherSpace];
+    if (!t) throw new SelectionError(`space "${space}" has no teacher counterpart "${teacherSpace}"`);
+    const record = resolveSpace(space, teacherSpace, t, s, options, scores);
+    spaces[space] = record;
+    return record;
+  };
+
+  const tensors: TensorPlan[] = [];
+  const omitted: { name: string; reason: string }[] = [];
+  for (const tensor of student.tensors) {
+    const reason = omissionReason(tensor, options);
+    if (reason) {
+      omitted.push({ name: tensor.name, reason });
+      continue;
+    }
+    const source = toTeacher(tensor.name);
+    const shape = tensorShape(student, tensor);
+    const actual = teacherShapes.get(source);
+    if (!actual) {
+      throw new SelectionError(`student tensor "${tensor.name}" ${fmt(shape)} has no teacher source: "${source}" is not in the teacher checkpoint`);
+    }
+    const declared = teacherTensors.get(source);
+    if (!declared) throw new SelectionError(`student tensor "${tensor.name}": the teacher architecture declares no "${source}"`);
+    const expected = tensorShape(teacher, declared);
+    if (actual.length !== shape.length) {
+      throw new SelectionError(`"${tensor.name}": rank differs: student ${fmt(shape)}, teacher "${source}" ${fmt(actual)}`);
+    }
+    if (actual.some((n, i) => n !== expected[i])) {
+      throw new SelectionError(`teacher tensor "${source}" has shape ${fmt(actual)} but the teacher config implies ${fmt(expected)}; pass --teacher-config to correct it`);
+    }
+    const axes = tensor.axes.map((axis, k): AxisPlan => {
+      const m = shape[k]!;
+      const n = actual[k]!;
+      if (m > n) {
+        throw new SelectionError(`student tensor "${tensor.name}" ${fmt(shape)} is not a sub-shape of teacher "${source}" ${fmt(actual)} (axis ${k}: ${m} > ${n})`);
+      }
+      return { space: axis.space, teacherSize: n, studentSize: m, indices: axisIndices(tensor, k, axis, n, m, spaceIndices, options) };
+    });
+    tensors.push({ name: tensor.name, source, component: tensor.component, teacherShape: actual, shape, axes });
+  }
+  return { tensors, omitted, layerMap, spaces };
+}
+
+/** Indices for one axis: the space's indices, repeated for fused axes (qkv = [q; k; v]). */
+function axisIndices(
+  tensor: TensorDecl, k: number, axis: AxisDecl, n: number, m: number,
+  spaceIndices: (space: string) => SpaceRecord, options: PlanOptions,
+): Int32Array | null {
+  const repeat = axis.repeat ?? 1;
+  if (options.elements === 'random-inconsistent') {
+    // The paper's negative control: fresh indices for every tensor axis, ignoring shared spaces.
+    if (n === m) return null;
+    return randomIndices(n, m, seededRandom(options.seed, `${tensor.name}#${k}`));
+  }
+  if (repeat > 1 && options.elements === 'uniform' && options.heads === 'flat') {
+    // The reference code treats a fused axis as one dimension of size repeat x n.
+    return n === m ? null : uniformIndices(n, m);
+  }
+  const space = spaceIndices(axis.space);
+  if (space.indices === null) return null;
+  if (repeat === 1) return space.indices;
+  const per = n / repeat;
+  const out = new Int32Array(m);
+  const sub = space.indices;
+  for (let r = 0; r < repeat; r++) {
+    for (let i = 0; i < sub.length; i++) out[r * sub.length + i] = r * per + sub[i]!;
+  }
+  return out;
+}
+
+/** Choose a space's indices once, by the element rule (and whole heads when asked). */
+function resolveSpace(
+  space: string, teacherSpace: string, t: SpaceDecl, s: SpaceDecl, options: PlanOptions, scores?: SpaceScores,
+): SpaceRecord {
+  const n = t.size;
+  const m = s.size;
+  const base = { teacherSpace, teacherSize: n, studentSize: m };
+  if (m > n) {
+    throw new SelectionError(`the student's "${space}" has ${m} entries, the teacher's only ${n}: the student must be a sub-shape of the teacher`);
+  }
+  if (n === m && !(options.heads === 'whole' && t.heads !== undefined && t.heads !== s.heads)) {
+    return { ...base, rule: 'all', indices: null };
+  }
+  if (s.fixed || t.fixed) {
+    throw new SelectionError(`"${space}" (${s.fixed ?? t.fixed}) cannot be subsampled: teacher ${n}, student ${m}`);
+  }
+  const rule = options.elements === 'random-inconsistent' ? 'random' : options.elements;
+  const pick = (count: number, of: number, key: string, weights?: Float64Array): Int32Array => {
+    switch (rule) {
+      case 'uniform': return uniformIndices(of, count);
+      case 'first': return firstIndices(of, count);
+      case 'random': return randomIndices(of, count, seededRandom(options.seed, key));
+      case 'magnitude': return topIndices(weights!, count);
+    }
+  };
+  const weights = rule === 'magnitude' ? requireScores(scores, teacherSpace, n) : undefined;
+  if (options.heads === 'whole' && t.heads !== undefined && s.heads !== undefined) {
+    return { ...base, rule: `${rule}, whole heads`, indices: wholeHeads(t.heads, s.heads, n, m, space, pick, weights) };
+  }
+  return { ...base, rule, indices: pick(m, n, space, weights) };
+}
+
+function requireScores(scores: SpaceScores | undefined, teacherSpace: string, n: number): Float64Array {
+  if (!scores) throw new SelectionError('the magnitude rule needs teacher weight scores');
+  const w = scores(teacherSpace);
+  if (w.length !== n) throw new SelectionError(`magnitude scores for "${teacherSpace}" have ${w.length} entries, expected ${n}`);
+  return w;
+}
+
+/** Keep whole heads: choose heads, then the same head dimensions inside every kept head. */
+function wholeHeads(
+  teacherHeads: number, studentHeads: number, n: number, m: number, space: string,
+  pick: (count: number, of: number, key: string, weights?: Float64Array) => Int32Array, weights?: Float64Array,
+): Int32Array {
+  const tDim = n / teacherHeads;
+  const sDim = m / studentHeads;
+  if (studentHeads > teacherHeads || sDim > tDim) {
+    throw new SelectionError(`"${space}": cannot keep whole heads: teacher ${teacherHeads} x ${tDim}, student ${studentHeads} x ${sDim}`);
+  }
+  const headWeights = weights && sumGroups(weights, teacherHeads, tDim, false);
+  const dimWeights = weights && sumGroups(weights, teacherHeads, tDim, true);
+  const heads = pick(studentHeads, teacherHeads, `${space}#heads`, headWeights);
+  const dims = sDim === tDim ? allIndices(tDim) : pick(sDim, tDim, `${space}#head_dim`, dimWeights);
+  const out = new Int32Array(m);
+  heads.forEach((h, i) => dims.forEach((d, j) => { out[i * sDim + j] = h * tDim + d; }));
+  return out;
+}
+
+/** Sum scores per head (byDim false) or per position inside a head across heads (byDim true). */
+function sumGroups(w: Float64Array, heads: number, dim: number, byDim: boolean): Float64Array {
+  const out = new Float64Array(byDim ? dim : heads);
+  for (let h = 0; h < heads; h++) for (let d = 0; d < dim; d++) out[byDim ? d : h]! += w[h * dim + d]!;
+  return out;
+}
+

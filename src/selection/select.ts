@@ -1,0 +1,242 @@
+// `select`: teacher checkpoint in, student checkpoint out. Reads the teacher lazily, plans every tensor,
+// streams the selected bytes into a writer that only renames its files into place once everything is written,
+// and records what was done (in the output's metadata and a sidecar JSON) so a selection can be audited.
+import fs from 'node:fs';
+import path from 'node:path';
+import { declareFromShapes } from '../arch/generic.js';
+import { FAMILIES } from '../arch/index.js';
+import type { ArchDecl, Component } from '../arch/types.js';
+import { COMPONENTS } from '../arch/types.js';
+import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
+import { openCheckpoint } from '../checkpoint/open.js';
+import { openShardedWriter } from '../checkpoint/sharded-writer.js';
+import type { CheckpointReader, DType, TensorHeader } from '../checkpoint/types.js';
+import { VERSION } from '../version.js';
+import { GatherBuffers, gatherTensor } from './gather.js';
+import { ELEMENT_RULES, type ElementRule } from './index-rules.js';
+import type { LayerRule } from './layers.js';
+import { computeSpaceScores } from './magnitude.js';
+import {
+  DEFAULT_PLAN_OPTIONS, planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan,
+} from './plan.js';
+
+export type ArchName = 'vit' | 'convnext' | 'mixer' | 'generic';
+export const ARCH_NAMES: readonly ArchName[] = ['vit', 'convnext', 'mixer', 'generic'];
+export type OutputDType = 'f32' | 'f16' | 'bf16';
+const OUTPUT_DTYPES: Record<OutputDType, DType> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
+
+export interface SelectRequest {
+  arch: ArchName;
+  /** Teacher checkpoint: safetensors, sharded safetensors (index.json) or PyTorch .pth/.bin. */
+  teacher: string;
+  /** Output path (`X.safetensors`; shards become `X-0000i-of-0000n.safetensors` + `X.safetensors.index.json`). */
+  out: string;
+  /** Student config overrides over the teacher's (timm constructor names). Required for named families. */
+  student?: Record<string, unknown>;
+  /** Generic mode: a checkpoint whose tensor names and shapes define the student (values ignored). */
+  studentTemplate?: string;
+  /** Corrections to the config inferred from the teacher's shapes (e.g. num_heads). */
+  teacherConfig?: Record<string, unknown>;
+  elements?: ElementRule;
+  layers?: LayerRule;
+  heads?: HeadMode;
+  exclude?: readonly Component[];
+  keepHead?: boolean;
+  seed?: number;
+  dtype?: OutputDType;
+  /** Bytes per output shard; default: one file. */
+  maxShardSize?: number;
+  /** Called after each tensor is written. */
+  onProgress?: (done: number, total: number, tensor: string) => void;
+}
+
+export interface SelectResult {
+  files: string[];
+  record: string;
+  tensors: number;
+  parameters: number;
+  bytes: number;
+  teacherConfig: Record<string, unknown>;
+  studentConfig: Record<string, unknown>;
+  layerMap: Record<string, number[]>;
+  omitted: { name: string; reason: string }[];
+}
+
+/** Sidecar record path: `X.safetensors` -> `X.selection.json`. */
+export function recordPathFor(out: string): string {
+  const base = out.replace(/\.safetensors(\.index\.json)?$/, '');
+  return `${base}.selection.json`;
+}
+
+function shapesOf(reader: CheckpointReader): Map<string, readonly number[]> {
+  return new Map([...reader.tensors.values()].map((t) => [t.name, t.shape]));
+}
+
+interface Declarations {
+  teacher: ArchDecl;
+  student: ArchDecl;
+}
+
+function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
+  const shapes = shapesOf(teacher);
+  if (req.arch === 'generic') {
+    if (!req.studentTemplate) throw new SelectionError('--arch generic needs --student-template (a checkpoint with the student\'s tensor names and shapes)');
+    const template = openCheckpoint(req.studentTemplate);
+    try {
+      return { teacher: declareFromShapes(shapes), student: declareFromShapes(shapesOf(template)) };
+    } finally {
+      template.close();
+    }
+  }
+  const family = FAMILIES[req.arch];
+  if (!family) throw new SelectionError(`unknown architecture "${req.arch}" (known: ${ARCH_NAMES.join(', ')})`);
+  if (!req.student) throw new SelectionError(`--student is required for --arch ${req.arch} (JSON config overrides, e.g. {"embed_dim":192})`);
+  let teacherConfig: Record<string, unknown>;
+  try {
+    teacherConfig = family.inferConfig(shapes) as Record<string, unknown>;
+  } catch (e) {
+    throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${req.arch} right? --arch generic works for any model)`);
+  }
+  if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
+  const studentConfig = family.studentConfig(teacherConfig, req.student) as Record<string, unknown>;
+  return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig) };
+}
+
+function planOptions(req: SelectRequest): PlanOptions {
+  const options: PlanOptions = {
+    elements: req.elements ?? DEFAULT_PLAN_OPTIONS.elements,
+    layers: req.layers ?? DEFAULT_PLAN_OPTIONS.layers,
+    heads: req.heads ?? DEFAULT_PLAN_OPTIONS.heads,
+    exclude: req.exclude ?? [],
+    keepHead: req.keepHead ?? false,
+    seed: req.seed ?? 0,
+  };
+  if (!ELEMENT_RULES.includes(options.elements)) throw new SelectionError(`unknown element rule "${options.elements}" (known: ${ELEMENT_RULES.join(', ')})`);
+  if (options.heads !== 'flat' && options.heads !== 'whole') throw new SelectionError(`--heads must be flat or whole, got "${options.heads}"`);
+  for (const c of options.exclude) {
+    if (!COMPONENTS.includes(c)) throw new SelectionError(`unknown component "${c}" for --exclude (known: ${COMPONENTS.join(', ')})`);
+  }
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new SelectionError(`--seed must be a non-negative integer, got ${options.seed}`);
+  if (req.arch === 'generic') {
+    if (options.elements === 'random' || options.elements === 'magnitude') {
+      throw new SelectionError(`--elements ${options.elements} needs dimension spaces, which --arch generic does not have; use uniform, first or random-inconsistent, or a named --arch`);
+    }
+    if (options.heads === 'whole') throw new SelectionError('--heads whole needs an architecture with attention heads; --arch generic has none');
+  }
+  return options;
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = fs.statSync(a);
+    const sb = fs.statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return path.resolve(a) === path.resolve(b);
+  }
+}
+
+const indexList = (indices: Int32Array | null) => (indices ? Array.from(indices) : null);
+
+/** The audit record: every space's indices and every tensor's source, in plain JSON. */
+function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPlan, options: PlanOptions, dtypes: Map<string, DType>) {
+  return {
+    tool: 'wsel',
+    version: VERSION,
+    arch: req.arch,
+    teacher: { file: path.basename(req.teacher), config: decls.teacher.config },
+    student: { config: decls.student.config },
+    options: { ...options, exclude: [...options.exclude], dtype: req.dtype ?? null },
+    layer_map: plan.layerMap,
+    spaces: Object.fromEntries(Object.entries(plan.spaces).map(([name, s]) => [name, {
+      teacher_space: s.teacherSpace, teacher_size: s.teacherSize, student_size: s.studentSize, rule: s.rule,
+      indices: indexList(s.indices),
+    }])),
+    tensors: plan.tensors.map((t) => ({
+      name: t.name, source: t.source, dtype: dtypes.get(t.name), shape: t.shape, teacher_shape: t.teacherShape,
+      axes: t.axes.map((a) => {
+        const space = plan.spaces[a.space];
+        const shared = space && (space.indices === a.indices);
+        return shared ? { space: a.space } : { space: a.space, indices: indexList(a.indices) };
+      }),
+    })),
+    omitted: plan.omitted,
+  };
+}
+
+function writeAtomically(file: string, text: string): () => void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  return () => fs.renameSync(tmp, file);
+}
+
+/** Run a selection end to end. Throws CheckpointError / SelectionError / ConfigError with a clear message. */
+export function select(req: SelectRequest): SelectResult {
+  if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
+  const options = planOptions(req);
+  const reader = openCheckpoint(req.teacher);
+  try {
+    const decls = declare(req, reader);
+    let scoreCache: Map<string, Float64Array> | undefined;
+    const plan = planSelection({
+      teacher: decls.teacher, student: decls.student, teacherShapes: shapesOf(reader), options,
+      scores: (space) => (scoreCache ??= computeSpaceScores(decls.teacher, reader)).get(space)!,
+    });
+    if (plan.tensors.length === 0) throw new SelectionError('nothing to write: every student tensor is excluded');
+
+    const outDType = req.dtype ? OUTPUT_DTYPES[req.dtype] : undefined;
+    if (req.dtype && !outDType) throw new SelectionError(`--dtype must be f32, f16 or bf16, got "${req.dtype}"`);
+    const dtypes = new Map<string, DType>();
+    for (const t of plan.tensors) {
+      const src = reader.tensors.get(t.source)!.dtype;
+      dtypes.set(t.name, outDType && isFloating(src) ? outDType : src);
+    }
+    const headers: TensorHeader[] = plan.tensors.map((t) => ({ name: t.name, dtype: dtypes.get(t.name)!, shape: t.shape }));
+    const record = buildRecord(req, decls, plan, options, dtypes);
+    const metadata: Record<string, string> = {
+      ...reader.metadata,
+      format: 'pt',
+      'wsel.version': VERSION,
+      'wsel.arch': req.arch,
+      'wsel.method': JSON.stringify({ elements: options.elements, layers: options.layers, heads: options.heads, exclude: options.exclude, keep_head: options.keepHead }),
+      'wsel.seed': String(options.seed),
+      'wsel.layer_map': JSON.stringify(plan.layerMap),
+      'wsel.student_config': JSON.stringify(decls.student.config),
+      'wsel.teacher': path.basename(req.teacher),
+    };
+
+    const writer = openShardedWriter(req.out, headers, metadata, req.maxShardSize ?? Number.MAX_SAFE_INTEGER);
+    const recordPath = recordPathFor(req.out);
+    let files: string[];
+    try {
+      const byName = new Map(plan.tensors.map((t) => [t.name, t]));
+      const buffers = new GatherBuffers();
+      let done = 0;
+      for (const header of writer.order) {
+        const t = byName.get(header.name)!;
+        const src = reader.tensors.get(t.source)!;
+        const convert = src.dtype !== header.dtype;
+        gatherTensor(reader, t, { name: t.source, elementSize: dtypeSize(src.dtype) }, buffers, (bytes) => {
+          writer.write(convert ? convertFloat(bytes, src.dtype, header.dtype) : bytes);
+        });
+        req.onProgress?.(++done, writer.order.length, t.name);
+      }
+      const publishRecord = writeAtomically(recordPath, `${JSON.stringify(record, null, 1)}\n`);
+      files = writer.commit();
+      publishRecord();
+    } catch (e) {
+      writer.abort();
+      fs.rmSync(`${recordPath}.tmp-${process.pid}`, { force: true });
+      throw e;
+    }
+    const parameters = plan.tensors.reduce((sum, t) => sum + numel(t.shape), 0);
+    const bytes = headers.reduce((sum, h) => sum + numel(h.shape) * dtypeSize(h.dtype), 0);
+    return {
+      files, record: recordPath, tensors: plan.tensors.length, parameters, bytes,
+      teacherConfig: { ...decls.teacher.config }, studentConfig: { ...decls.student.config },
+      layerMap: plan.layerMap, omitted: [...plan.omitted],
+    };
+  } finally {
+    reader.close();
+  }
+}
