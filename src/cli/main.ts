@@ -1,0 +1,47 @@
+// The `wsel` command line: one subcommand per module, errors turned into messages and exit codes.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../arch/config-util.js';
+import { CheckpointError } from '../checkpoint/types.js';
+import { SelectionError } from '../selection/plan.js';
+import { VERSION } from '../version.js';
+import { UsageError } from './common.js';
+import { demoCommand } from './demo-command.js';
+import { inspectCommand } from './inspect-command.js';
+import { selectCommand } from './select-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('wsel')
+    .description('Initialize small neural networks from large pretrained ones by weight selection, and train them.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const command of [selectCommand(), inspectCommand(), demoCommand()]) {
+    program.addCommand(command.exitOverride());
+  }
+  return program;
+}
+
+/** Known failures print one clear line; anything else is a bug and keeps its stack trace. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError) {
+      process.stderr.write(`wsel: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof CheckpointError || e instanceof SelectionError || e instanceof ConfigError) {
+      process.stderr.write(`wsel: error: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && err.syscall) {
+      process.stderr.write(`wsel: error: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`wsel: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}

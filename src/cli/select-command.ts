@@ -1,0 +1,130 @@
+// `wsel select`: the CLI face of the selection library.
+import { Command, Option } from 'commander';
+import { COMPONENTS, type Component } from '../arch/types.js';
+import { parseSize } from '../checkpoint/sharded-writer.js';
+import { ELEMENT_RULES } from '../selection/index-rules.js';
+import { parseLayerRule } from '../selection/layers.js';
+import { ARCH_NAMES, select, type ArchName, type OutputDType } from '../selection/select.js';
+import {
+  formatBytes, formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError,
+} from './common.js';
+
+interface SelectFlags {
+  arch: string;
+  teacher: string;
+  student?: string;
+  out: string;
+  elements: string;
+  layers: string;
+  heads: string;
+  exclude?: string;
+  keepHead?: boolean;
+  seed: string;
+  dtype?: string;
+  studentTemplate?: string;
+  teacherConfig?: string;
+  maxShardSize?: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+export function selectCommand(): Command {
+  return new Command('select')
+    .summary('initialize a smaller student from a teacher checkpoint by weight selection')
+    .description(
+      'Initialize a smaller student from a larger teacher of the same family by weight selection\n'
+      + '(Xu et al., "Initializing Models with Larger Ones", ICLR 2024): pick teacher layers (layer selection),\n'
+      + 'map every student tensor to the teacher tensor of the same role (component mapping), and keep a\n'
+      + 'sub-tensor of the student\'s shape (element selection). The teacher is read lazily and never modified;\n'
+      + 'the output is a safetensors file that PyTorch, timm and Hugging Face load as they are, plus a\n'
+      + '<out>.selection.json record of every tensor\'s source and kept indices.',
+    )
+    .requiredOption('--arch <family>', `model family: ${ARCH_NAMES.join(', ')} (generic: any model, given --student-template)`)
+    .requiredOption('--teacher <path>', 'teacher checkpoint: .safetensors, sharded *.safetensors.index.json, or PyTorch .pth/.bin')
+    .option('--student <json>', 'student config overrides over the teacher\'s, timm names, inline JSON or a .json file')
+    .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size: X-0000i-of-0000n.safetensors + index)')
+    .addOption(new Option('--elements <rule>', 'element selection').choices(ELEMENT_RULES as string[]).default('uniform'))
+    .option('--layers <rule>', 'layer selection: first, uniform, last, middle, or teacher indices "0,2,4" / per stage [[0,1],[0,2]]', 'first')
+    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference); whole keeps whole heads').choices(['flat', 'whole']).default('flat'))
+    .option('--exclude <components>', `comma-separated components left out for the trainer to initialize: ${COMPONENTS.filter((c) => c !== 'head').join(', ')}`)
+    .option('--keep-head', 'keep the classifier head (only when student and teacher share the label set)')
+    .option('--seed <n>', 'seed for the random element rules', '0')
+    .addOption(new Option('--dtype <type>', 'convert floating tensors on output (default: keep the teacher\'s dtypes)').choices(['f32', 'f16', 'bf16']))
+    .option('--student-template <path>', 'generic mode: a checkpoint whose tensor names and shapes define the student')
+    .option('--teacher-config <json>', 'corrections to the config inferred from the teacher\'s shapes, e.g. {"num_heads":12}')
+    .option('--max-shard-size <size>', 'split the output into shards of at most this size, e.g. 2GB, 500MB, 1GiB')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--no-progress', 'no progress bar on stderr')
+    .addHelpText('after', `
+Examples:
+  wsel select --arch vit --teacher vit_small.safetensors --student '{"embed_dim":192}' --out vit_tiny.safetensors
+  wsel select --arch convnext --teacher convnext_tiny.pth --student '{"depths":[2,2,6,2],"dims":[48,96,192,384]}' --out femto.safetensors
+  wsel select --arch vit --teacher t.safetensors --student s.json --elements random --seed 3 --heads whole --out s.safetensors
+  wsel select --arch generic --teacher big.safetensors --student-template small_shapes.safetensors --out small.safetensors
+
+Element rules: uniform (default; the paper's rule, bit-exact with its reference code), first, random (one
+seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;
+a negative control), magnitude (largest L1 norm over every tensor touching the space; a pruning baseline).`)
+    .action(async (flags: SelectFlags) => {
+      const arch = parseChoice('--arch', flags.arch, ARCH_NAMES) as ArchName;
+      const exclude = flags.exclude ? flags.exclude.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      for (const c of exclude) parseChoice('--exclude', c, COMPONENTS);
+      let maxShardSize: number | undefined;
+      if (flags.maxShardSize) {
+        try {
+          maxShardSize = parseSize(flags.maxShardSize);
+        } catch (e) {
+          throw new UsageError(`--max-shard-size: ${(e as Error).message}`);
+        }
+      }
+      let layers;
+      try {
+        layers = parseLayerRule(flags.layers);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const progress = progressBar('select', flags.progress && !flags.json && Boolean(process.stderr.isTTY));
+      const result = (() => {
+        try {
+          return select({
+            arch,
+            teacher: flags.teacher,
+            out: flags.out,
+            student: flags.student ? parseJsonArg('--student', flags.student) : undefined,
+            studentTemplate: flags.studentTemplate,
+            teacherConfig: flags.teacherConfig ? parseJsonArg('--teacher-config', flags.teacherConfig) : undefined,
+            elements: flags.elements as never,
+            layers,
+            heads: flags.heads as 'flat' | 'whole',
+            exclude: exclude as Component[],
+            keepHead: Boolean(flags.keepHead),
+            seed: parseIntArg('--seed', flags.seed),
+            dtype: flags.dtype as OutputDType | undefined,
+            maxShardSize,
+            onProgress: (done, total, tensor) => progress.update(done, total, tensor),
+          });
+        } finally {
+          progress.stop();
+        }
+      })();
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      const lines = [
+        `wrote ${result.files.join(', ')}`,
+        `  ${result.tensors} tensors, ${formatCount(result.parameters)} parameters, ${formatBytes(result.bytes)}`,
+        `  student config: ${JSON.stringify(result.studentConfig)}`,
+        ...Object.entries(result.layerMap).map(([stack, layers]) => `  ${stack}: teacher layers ${layers.join(', ')}`),
+        ...(result.omitted.length ? [`  left out (${result.omitted.length}): ${summarizeOmitted(result.omitted)}`] : []),
+        `  record: ${result.record}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
+
+function summarizeOmitted(omitted: { name: string; reason: string }[]): string {
+  const byReason = new Map<string, string[]>();
+  for (const o of omitted) byReason.set(o.reason, [...(byReason.get(o.reason) ?? []), o.name]);
+  return [...byReason].map(([reason, names]) => `${names.length > 3 ? `${names.length} tensors` : names.join(', ')} (${reason})`).join('; ');
+}

@@ -1,0 +1,27 @@
+// Shared test utilities: temp folders and the PyTorch reference interpreter.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** Debian's python3-torch installs torch for the system interpreter only. */
+export const TORCH_PYTHON = '/usr/bin/python3';
+
+let torchChecked: boolean | undefined;
+export function hasTorch(): boolean {
+  torchChecked ??= spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  return torchChecked;
+}
+
+export function runPython(args: string[]): string {
+  const r = spawnSync(TORCH_PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`python ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function makeTmpDir(prefix = 'wsel-test-'): { dir: string; file(name: string): string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, file: (name) => path.join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const REPO_ROOT = path.resolve(new URL('..', import.meta.url).pathname);

@@ -1,0 +1,68 @@
+// End to end against the paper's reference rule computed in PyTorch on the same teacher file.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convnext, vit } from '../../src/arch/index.js';
+import { CONVNEXT_DEFAULTS } from '../../src/arch/convnext.js';
+import { VIT_DEFAULTS } from '../../src/arch/vit.js';
+import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
+import { openCheckpoint } from '../../src/checkpoint/open.js';
+import { select } from '../../src/selection/select.js';
+import { hasTorch, makeTmpDir, REPO_ROOT, runPython } from '../helpers.js';
+
+const tmp = makeTmpDir();
+const VIT_S = { ...VIT_DEFAULTS, embed_dim: 384, num_heads: 6 };
+const CONVNEXT_T = { ...CONVNEXT_DEFAULTS };
+afterAll(() => tmp.cleanup());
+
+function compareWithReference(teacher: string, student: string): void {
+  const ref = tmp.file(`ref-${Math.random().toString(36).slice(2)}.safetensors`);
+  runPython([`${REPO_ROOT}/scripts/reference_selection.py`, 'compare', '--teacher', teacher, '--student', student, '--out', ref]);
+  const ours = openCheckpoint(student);
+  const theirs = openCheckpoint(ref);
+  try {
+    expect([...ours.tensors.keys()].sort()).toEqual([...theirs.tensors.keys()].sort());
+    const differing = [...ours.tensors.keys()].filter((name) => {
+      const a = ours.readBytes(name);
+      const b = theirs.readBytes(name);
+      return a.length !== b.length || Buffer.compare(Buffer.from(a), Buffer.from(b)) !== 0;
+    });
+    expect(differing).toEqual([]);
+  } finally {
+    ours.close();
+    theirs.close();
+  }
+}
+
+describe.skipIf(!hasTorch())('selection equals the PyTorch reference element for element', () => {
+  let vitTeacher = '';
+  let convTeacher = '';
+  beforeAll(() => {
+    vitTeacher = tmp.file('vit_small.safetensors');
+    writeSyntheticCheckpoint(vit.declare(VIT_S), vitTeacher, 1);
+  }, 120_000);
+
+  it('ViT-S -> ViT-Ti (192 wide, 3 heads)', () => {
+    const out = tmp.file('vit_tiny.safetensors');
+    const result = select({ arch: 'vit', teacher: vitTeacher, out, student: { embed_dim: 192 } });
+    expect(result.studentConfig.num_heads).toBe(3);
+    compareWithReference(vitTeacher, out);
+  });
+
+  it('ConvNeXt-T -> ConvNeXt-Femto (2,2,6,2 / 48,96,192,384)', () => {
+    convTeacher = tmp.file('convnext_tiny.safetensors');
+    writeSyntheticCheckpoint(convnext.declare(CONVNEXT_T), convTeacher, 2);
+    const out = tmp.file('convnext_femto.safetensors');
+    const result = select({ arch: 'convnext', teacher: convTeacher, out, student: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384] } });
+    expect(result.layerMap['stages.2.blocks']).toEqual([0, 1, 2, 3, 4, 5]);
+    compareWithReference(convTeacher, out);
+  });
+});
+
+describe.skipIf(!hasTorch())('non-divisible widths follow the reference too', () => {
+  it('ViT-S (384) -> width 256, 4 heads, 6 blocks: fused qkv selected as one 1152 -> 768 axis', () => {
+    const teacher = tmp.file('vit_small_b.safetensors');
+    writeSyntheticCheckpoint(vit.declare({ ...VIT_S, depth: 6, img_size: 64 }), teacher, 3);
+    const out = tmp.file('vit_256.safetensors');
+    select({ arch: 'vit', teacher, out, student: { embed_dim: 256, depth: 4 } });
+    compareWithReference(teacher, out);
+  });
+});
