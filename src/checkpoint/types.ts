@@ -16,6 +16,12 @@ export interface TensorInfo {
   readonly offset: number;
   /** Byte length of the tensor (product of shape times element size). */
   readonly byteLength: number;
+  /**
+   * Element strides, present only for a non-contiguous tensor of a PyTorch file. Then `offset` is where the
+   * tensor's first element lies but its bytes are not one run of `byteLength` bytes: read it through
+   * `CheckpointReader.readBytes`, which returns the contiguous row-major copy.
+   */
+  readonly strides?: readonly number[];
 }
 
 /** A checkpoint opened for lazy, random-access reading. */
@@ -41,6 +47,21 @@ export interface TensorHeader {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
+}
+
+/**
+ * Streams a checkpoint to disk without holding it in memory: tensor bytes are supplied in `order`, and
+ * nothing appears at the final path(s) until `commit()` (everything goes to temp files first).
+ */
+export interface CheckpointWriter {
+  /** The order in which tensor bytes must be supplied. */
+  readonly order: readonly TensorHeader[];
+  /** Append bytes of the current tensor (any chunking; a chunk may span tensor boundaries). */
+  write(bytes: Uint8Array): void;
+  /** Check every byte was supplied, fsync, rename the temp file(s) into place; returns the final paths. */
+  commit(): string[];
+  /** Delete the temp files; safe to call twice, and after a failed commit. */
+  abort(): void;
 }
 
 /** Raised for every malformed, truncated or unsupported input file; the message names the file. */

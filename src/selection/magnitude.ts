@@ -32,7 +32,23 @@ export function computeSpaceScores(teacher: ArchDecl, reader: CheckpointReader):
       for (let i = 0; i < sums.length; i++) target[i % target.length]! += sums[i]!;
     });
   }
+  foldProducts(teacher, scores);
   return scores;
+}
+
+/** A structured space's scores also count for its factors: each factor gets the sums over the other factors. */
+function foldProducts(teacher: ArchDecl, scores: Map<string, Float64Array>): void {
+  for (const [name, space] of Object.entries(teacher.spaces)) {
+    if (!space.factors) continue;
+    const product = scores.get(name)!;
+    const sizes = space.factors.map((f) => teacher.spaces[f]!.size);
+    let inner = product.length;
+    space.factors.forEach((f, k) => {
+      inner /= sizes[k]!;
+      const target = scores.get(f)!;
+      for (let i = 0; i < product.length; i++) target[Math.floor(i / inner) % sizes[k]!]! += product[i]!;
+    });
+  }
 }
 
 /** Add |v| of every element to the sum of its index along every axis. */

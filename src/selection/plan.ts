@@ -104,11 +104,15 @@ export function planSelection({ teacher, student, teacherShapes, options, scores
   const spaceIndices = (space: string): SpaceRecord => {
     const known = spaces[space];
     if (known) return known;
-    const s = student.spaces[space]!;
+    const s = student.spaces[space];
+    if (!s) throw new SelectionError(`${student.family}: undeclared space "${space}"`);
     const teacherSpace = toTeacher(space);
     const t = teacher.spaces[teacherSpace];
     if (!t) throw new SelectionError(`space "${space}" has no teacher counterpart "${teacherSpace}"`);
-    const record = resolveSpace(space, teacherSpace, t, s, options, scores);
+    // Flat mode treats a structured space as one dimension (what the reference code would do).
+    const record = s.factors && options.heads === 'whole'
+      ? resolveProduct(space, teacherSpace, t, s, spaceIndices)
+      : resolveSpace(space, teacherSpace, t, s, options, scores);
     spaces[space] = record;
     return record;
   };
@@ -124,6 +128,7 @@ export function planSelection({ teacher, student, teacherShapes, options, scores
     const source = toTeacher(tensor.name);
     const shape = tensorShape(student, tensor);
     const actual = teacherShapes.get(source);
+    if (!actual && tensor.optional) continue; // a buffer or head this checkpoint does not have
     if (!actual) {
       throw new SelectionError(`student tensor "${tensor.name}" ${fmt(shape)} has no teacher source: "${source}" is not in the teacher checkpoint`);
     }
@@ -205,7 +210,54 @@ function resolveSpace(
   if (options.heads === 'whole' && t.heads !== undefined && s.heads !== undefined) {
     return { ...base, rule: `${rule}, whole heads`, indices: wholeHeads(t.heads, s.heads, n, m, space, pick, weights) };
   }
+  if (t.paired) {
+    return { ...base, rule: `${rule}, rotary pairs (j, j + ${n / 2})`, indices: rotaryPairs(n, m, space, pick, weights) };
+  }
   return { ...base, rule, indices: pick(m, n, space, weights) };
+}
+
+/** Keep pairs (j, j + n/2) together, in the halves' order, so the student's rotate_half pairs the same dimensions. */
+function rotaryPairs(
+  n: number, m: number, space: string,
+  pick: (count: number, of: number, key: string, weights?: Float64Array) => Int32Array, weights?: Float64Array,
+): Int32Array {
+  if (n % 2 !== 0 || m % 2 !== 0) throw new SelectionError(`"${space}": rotary head dimensions must be even (teacher ${n}, student ${m})`);
+  const half = n / 2;
+  const pairWeights = weights && Float64Array.from({ length: half }, (_, j) => weights[j]! + weights[j + half]!);
+  const pairs = pick(m / 2, half, `${space}#pairs`, pairWeights);
+  const out = new Int32Array(m);
+  pairs.forEach((j, i) => { out[i] = j; out[i + m / 2] = j + half; });
+  return out;
+}
+
+/**
+ * A structured space: its factors' index sets (each chosen once, shared with every other product that has the
+ * factor), combined row-major. E.g. q = [kv groups, q per group, head_dim] and k = [kv groups, head_dim] keep
+ * the same groups, and every kept query head stays with its own key/value group.
+ */
+function resolveProduct(
+  space: string, teacherSpace: string, t: SpaceDecl, s: SpaceDecl, resolve: (space: string) => SpaceRecord,
+): SpaceRecord {
+  const base = { teacherSpace, teacherSize: t.size, studentSize: s.size };
+  const factors = s.factors!;
+  if (!t.factors || t.factors.length !== factors.length) {
+    throw new SelectionError(`"${space}" is a product of ${factors.join(' x ')} but the teacher's "${teacherSpace}" is not a product of as many spaces`);
+  }
+  const parts = factors.map(resolve);
+  if (parts.reduce((p, f) => p * f.teacherSize, 1) !== t.size) {
+    throw new SelectionError(`"${teacherSpace}": the teacher's factor sizes do not multiply to ${t.size}`);
+  }
+  const rule = `product of ${factors.join(' x ')}`;
+  if (parts.every((p) => p.indices === null)) return { ...base, rule, indices: null };
+  let indices = Int32Array.of(0);
+  for (const p of parts) {
+    const sel = p.indices ?? allIndices(p.teacherSize);
+    const next = new Int32Array(indices.length * sel.length);
+    let k = 0;
+    for (const a of indices) for (const b of sel) next[k++] = a * p.teacherSize + b;
+    indices = next;
+  }
+  return { ...base, rule, indices };
 }
 
 function requireScores(scores: SpaceScores | undefined, teacherSpace: string, n: number): Float64Array {

@@ -97,9 +97,31 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
   } catch (e) {
     throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${req.arch} right? --arch generic works for any model)`);
   }
+  // What shapes cannot show (the head count) is taken from a config recorded by wsel, then from the user.
+  const recorded = recordedConfig(teacher);
+  if (recorded) teacherConfig = family.studentConfig(teacherConfig, pick(recorded, UNSEEN_BY_SHAPES.filter((k) => k in teacherConfig))) as Record<string, unknown>;
   if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
   const studentConfig = family.studentConfig(teacherConfig, req.student) as Record<string, unknown>;
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig) };
+}
+
+/** Config fields that tensor shapes cannot reveal. */
+const UNSEEN_BY_SHAPES = ['num_heads'];
+
+/** The model config wsel stored in a checkpoint it wrote (selection output or a trained model), if any. */
+function recordedConfig(reader: CheckpointReader): Record<string, unknown> | null {
+  const text = reader.metadata['wsel.student_config'] ?? reader.metadata['wsel.config'];
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : null;
+  } catch {
+    return null;
+  }
+}
+
+function pick(source: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in source).map((k) => [k, source[k]]));
 }
 
 function planOptions(req: SelectRequest): PlanOptions {

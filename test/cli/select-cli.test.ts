@@ -1,0 +1,94 @@
+// The `wsel` binary as users run it: exit codes, messages, help, and files.
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vit } from '../../src/arch/index.js';
+import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
+import { VIT_DEFAULTS } from '../../src/arch/vit.js';
+import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+
+const tmp = makeTmpDir();
+afterAll(() => tmp.cleanup());
+
+function wsel(...args: string[]) {
+  const r = spawnSync(process.execPath, [`${REPO_ROOT}/bin/wsel.js`, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let teacher = '';
+beforeAll(() => {
+  teacher = tmp.file('teacher.safetensors');
+  writeSyntheticCheckpoint(vit.declare({ ...VIT_DEFAULTS, img_size: 32, patch_size: 8, embed_dim: 128, num_heads: 2, depth: 4, num_classes: 10 }), teacher, 1);
+});
+
+describe('wsel select', () => {
+  it('selects, prints a summary, writes the student and its record', () => {
+    const out = tmp.file('student.safetensors');
+    const r = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{"embed_dim":64,"depth":2}', '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/wrote .*student\.safetensors/);
+    expect(r.stdout).toMatch(/blocks: teacher layers 0, 1/);
+    expect(existsSync(out)).toBe(true);
+    expect(existsSync(tmp.file('student.selection.json'))).toBe(true);
+  });
+
+  it('takes the student config from a file and prints JSON with --json', () => {
+    const config = tmp.file('student.json');
+    writeFileSync(config, JSON.stringify({ embed_dim: 64 }));
+    const r = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', config, '--out', tmp.file('s2.safetensors'), '--json', '--elements', 'random', '--seed', '2', '--heads', 'whole');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.studentConfig.embed_dim).toBe(64);
+    expect(result.studentConfig.num_heads).toBe(1);
+  });
+
+  it('exits non-zero with a message naming the problem', () => {
+    const bad = wsel('select', '--arch', 'vit', '--teacher', tmp.file('missing.safetensors'), '--student', '{}', '--out', tmp.file('x.safetensors'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/missing\.safetensors/);
+    const json = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{embed_dim:1', '--out', tmp.file('x.safetensors'));
+    expect(json.code).toBe(2);
+    expect(json.stderr).toMatch(/--student: not valid JSON/);
+    const choice = wsel('select', '--arch', 'resnet', '--teacher', teacher, '--student', '{}', '--out', tmp.file('x.safetensors'));
+    expect(choice.code).not.toBe(0);
+    expect(choice.stderr).toMatch(/--arch must be one of vit, convnext, mixer, generic/);
+    const wide = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{"embed_dim":256}', '--out', tmp.file('x.safetensors'));
+    expect(wide.code).toBe(1);
+    expect(wide.stderr).toMatch(/256.*128/);
+    expect(existsSync(tmp.file('x.safetensors'))).toBe(false);
+  });
+
+  it('--help teaches the options', () => {
+    const r = wsel('select', '--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--arch', '--teacher', '--student', '--out', '--elements', '--layers', '--heads', '--exclude', '--keep-head', '--seed', '--dtype', '--student-template', '--teacher-config', '--max-shard-size', '--json']) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout).toContain('Examples:');
+  });
+});
+
+describe('wsel inspect', () => {
+  it('reports tensors, parameters and the detected architecture', () => {
+    const r = wsel('inspect', teacher, '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.architecture).toBe('vit');
+    expect(report.config.embed_dim).toBe(128);
+    expect(report.config.depth).toBe(4);
+    expect(report.tensors.find((t: { name: string }) => t.name === 'blocks.0.attn.qkv.weight').shape).toEqual([384, 128]);
+    expect(report.parameters).toBe(report.tensors.reduce((n: number, t: { shape: number[] }) => n + t.shape.reduce((a, b) => a * b, 1), 0));
+    const text = wsel('inspect', teacher);
+    expect(text.stdout).toMatch(/architecture: vit/);
+    expect(text.stdout).toMatch(/parameters: /);
+  });
+
+  it('fails clearly on a file that is not a checkpoint', () => {
+    const junk = tmp.file('junk.safetensors');
+    writeFileSync(junk, 'not a checkpoint at all');
+    const r = wsel('inspect', junk);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/junk\.safetensors/);
+  });
+});
