@@ -85,13 +85,18 @@ function main(): void {
     const wselSt = measure(process.execPath, wselArgs(st));
     const wselPth = torch ? measure(process.execPath, wselArgs(pth)) : null;
     const reference = torch ? measure(PYTHON, [path.join(ROOT, 'scripts/reference_selection.py'), 'pipeline', '--teacher', pth, '--shapes', shapes, '--out', path.join(CACHE, `${tag}.reference.pth`)]) : null;
+    // The I/O floor: read the teacher once and write the student's bytes once (dd of the same size), so the
+    // output's cost on this disk is visible next to the read-only baseline.
+    const studentBytes = statSync(out).size;
+    const sink = path.join(CACHE, `${tag}.dd`);
+    const floor = measure('bash', ['-c', `cat '${st}' > /dev/null && dd if=/dev/zero of='${sink}' bs=1M count=${Math.ceil(studentBytes / 2 ** 20)} status=none && sync -f '${sink}' && rm -f '${sink}'`]);
     rmSync(out, { force: true });
     const mib = (statSync(st).size / 2 ** 20).toFixed(0);
-    rows.push([`${c.name} (${mib} MiB f32)`, fmt(cat), `${fmt(wselSt)}, ${fmtRss(wselSt)}`, wselPth ? `${fmt(wselPth)}, ${fmtRss(wselPth)}` : 'n/a',
+    rows.push([`${c.name} (${mib} MiB f32)`, fmt(cat), fmt(floor), `${fmt(wselSt)}, ${fmtRss(wselSt)}`, wselPth ? `${fmt(wselPth)}, ${fmtRss(wselPth)}` : 'n/a',
       reference ? `${fmt(reference)}, ${fmtRss(reference)}` : 'n/a',
-      (wselSt.seconds / cat.seconds).toFixed(2), reference && wselPth ? (reference.seconds / wselPth.seconds).toFixed(1) : 'n/a']);
+      (wselSt.seconds / cat.seconds).toFixed(2), (wselSt.seconds / floor.seconds).toFixed(2), reference && wselPth ? (reference.seconds / wselPth.seconds).toFixed(1) : 'n/a']);
   }
-  const header = ['case', 'cat teacher', 'wsel (safetensors in)', 'wsel (.pth in)', 'PyTorch pipeline (.pth)', 'wsel / cat', 'PyTorch / wsel (.pth)'];
+  const header = ['case', 'cat teacher', 'cat teacher + write student', 'wsel (safetensors in)', 'wsel (.pth in)', 'PyTorch pipeline (.pth)', 'wsel / cat', 'wsel / (cat + write)', 'PyTorch / wsel (.pth)'];
   const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   console.log(table);
 }

@@ -5,10 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { vit } from '../arch/index.js';
-import { writeSyntheticCheckpoint } from '../arch/synthetic.js';
-import { VIT_DEFAULTS } from '../arch/vit.js';
-import { select } from '../selection/select.js';
 import { formatBytes, formatCount, progressBar } from './common.js';
 
 export function demoCommand(): Command {
@@ -17,7 +13,10 @@ export function demoCommand(): Command {
     .description('Build a ViT-S-shaped teacher (random weights under timm names), select a ViT-Ti student\n'
       + 'from it with the paper\'s defaults, and report the result. Keeps the files with --keep DIR.')
     .option('--keep <dir>', 'write the teacher and student into this folder instead of a temporary one')
-    .action((flags: { keep?: string }) => {
+    .action(async (flags: { keep?: string }) => {
+      const [{ vit, VIT_DEFAULTS }, { writeSyntheticCheckpoint }, { select }] = await Promise.all([
+        import('../arch/vit.js'), import('../arch/synthetic.js'), import('../selection/select.js'),
+      ]);
       const dir = flags.keep ?? mkdtempSync(path.join(tmpdir(), 'wsel-demo-'));
       try {
         const teacherPath = path.join(dir, 'vit_small_synthetic.safetensors');

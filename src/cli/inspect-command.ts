@@ -1,8 +1,5 @@
 // `wsel inspect`: what a checkpoint holds, and which architecture and config it looks like.
 import { Command } from 'commander';
-import { detectFamily } from '../arch/index.js';
-import { dtypeSize, numel } from '../checkpoint/dtype.js';
-import { openCheckpoint } from '../checkpoint/open.js';
 import { formatBytes, formatCount } from './common.js';
 
 export interface InspectReport {
@@ -18,7 +15,10 @@ export interface InspectReport {
   config: Record<string, unknown> | null;
 }
 
-export function inspectCheckpoint(file: string): InspectReport {
+export async function inspectCheckpoint(file: string): Promise<InspectReport> {
+  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }] = await Promise.all([
+    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/open.js'),
+  ]);
   const reader = openCheckpoint(file);
   try {
     const tensors = [...reader.tensors.values()];
@@ -58,8 +58,8 @@ export function inspectCommand(): Command {
     .argument('<path>', 'checkpoint file or folder')
     .option('--json', 'print the report as JSON')
     .option('--limit <n>', 'list at most this many tensors (0: all)', '40')
-    .action((file: string, flags: { json?: boolean; limit: string }) => {
-      const report = inspectCheckpoint(file);
+    .action(async (file: string, flags: { json?: boolean; limit: string }) => {
+      const report = await inspectCheckpoint(file);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         return;

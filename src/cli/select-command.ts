@@ -1,10 +1,9 @@
 // `wsel select`: the CLI face of the selection library.
 import { Command, Option } from 'commander';
 import { COMPONENTS, type Component } from '../arch/types.js';
-import { parseSize } from '../checkpoint/sharded-writer.js';
 import { ELEMENT_RULES } from '../selection/index-rules.js';
 import { parseLayerRule } from '../selection/layers.js';
-import { ARCH_NAMES, select, type ArchName, type OutputDType } from '../selection/select.js';
+import type { ArchName, OutputDType } from '../selection/select.js';
 import {
   formatBytes, formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError,
 } from './common.js';
@@ -27,6 +26,9 @@ interface SelectFlags {
   json?: boolean;
   progress: boolean;
 }
+
+// Kept here (not imported from select.ts) so that `wsel --help` does not load the whole selection stack.
+const ARCH_NAMES: readonly ArchName[] = ['vit', 'convnext', 'mixer', 'generic'];
 
 export function selectCommand(): Command {
   return new Command('select')
@@ -66,6 +68,7 @@ Element rules: uniform (default; the paper's rule, bit-exact with its reference 
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;
 a negative control), magnitude (largest L1 norm over every tensor touching the space; a pruning baseline).`)
     .action(async (flags: SelectFlags) => {
+      const [{ select }, { parseSize }] = await Promise.all([import('../selection/select.js'), import('../checkpoint/sharded-writer.js')]);
       const arch = parseChoice('--arch', flags.arch, ARCH_NAMES) as ArchName;
       const exclude = flags.exclude ? flags.exclude.split(',').map((s) => s.trim()).filter(Boolean) : [];
       for (const c of exclude) parseChoice('--exclude', c, COMPONENTS);

@@ -131,22 +131,32 @@ function copyElements(
   src: Uint8Array, s: number, stride: number, sel: Int32Array | null, count: number,
   dst: Uint8Array, d: number, e: number,
 ): void {
-  const at = (i: number) => s + (sel ? sel[i]! : i) * stride;
-  if (e === 4 || e === 8) {
-    const words = e / 4;
-    const from = new Uint32Array(src.buffer, src.byteOffset, src.byteLength >>> 2);
-    const to = new Uint32Array(dst.buffer, dst.byteOffset, dst.byteLength >>> 2);
-    for (let i = 0; i < count; i++) {
-      const a = at(i) * words;
-      const b = (d + i) * words;
-      to[b] = from[a]!;
-      if (words === 2) to[b + 1] = from[a + 1]!;
-    }
-  } else if (e === 2) {
-    const from = new Uint16Array(src.buffer, src.byteOffset, src.byteLength >>> 1);
-    const to = new Uint16Array(dst.buffer, dst.byteOffset, dst.byteLength >>> 1);
-    for (let i = 0; i < count; i++) to[d + i] = from[at(i)]!;
-  } else {
-    for (let i = 0; i < count; i++) dst[d + i] = src[at(i)]!;
+  if (e === 1) {
+    for (let i = 0; i < count; i++) dst[d + i] = src[s + (sel ? sel[i]! : i) * stride]!;
+    return;
   }
+  // Elements of 8 bytes move as two 32-bit words.
+  const words = e === 8 ? 2 : 1;
+  const from = view(src, e === 2 ? 2 : 4);
+  const to = view(dst, e === 2 ? 2 : 4);
+  if (words === 1) {
+    if (sel) for (let i = 0; i < count; i++) to[d + i] = from[s + sel[i]! * stride]!;
+    else for (let i = 0; i < count; i++) to[d + i] = from[s + i * stride]!;
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const a = (s + (sel ? sel[i]! : i) * stride) * 2;
+    const b = (d + i) * 2;
+    to[b] = from[a]!;
+    to[b + 1] = from[a + 1]!;
+  }
+}
+
+// Integer views of the reusable buffers, made once per buffer rather than once per row.
+const views = new WeakMap<Uint8Array, { 2?: Uint16Array; 4?: Uint32Array }>();
+function view(bytes: Uint8Array, width: 2 | 4): Uint16Array | Uint32Array {
+  let entry = views.get(bytes);
+  if (!entry) views.set(bytes, (entry = {}));
+  if (width === 2) return (entry[2] ??= new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1));
+  return (entry[4] ??= new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2));
 }
