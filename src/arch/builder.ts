@@ -16,6 +16,16 @@ export class DeclBuilder {
     return this;
   }
 
+  /** A structured space: the row-major product of spaces declared before it (see SpaceDecl.factors). */
+  product(name: string, factors: readonly string[], extra: Omit<SpaceDecl, 'size' | 'factors'> = {}): this {
+    const size = factors.reduce((n, f) => {
+      const space = this.spaces[f];
+      if (!space) throw new Error(`${this.family}: product space ${name} names undeclared factor ${f}`);
+      return n * space.size;
+    }, 1);
+    return this.space(name, size, { ...extra, factors: [...factors] });
+  }
+
   stack(prefix: string, depth: number): this {
     this.stacks[prefix] = depth;
     return this;
@@ -23,6 +33,14 @@ export class DeclBuilder {
 
   tensor(name: string, component: Component, ...axes: AxisLike[]): this {
     this.tensors.push({ name, component, axes: axes.map((a) => (typeof a === 'string' ? { space: a } : a)) });
+    return this;
+  }
+
+  /** A tensor that only some checkpoints of the family hold (see TensorDecl.optional). */
+  optionalTensor(name: string, component: Component, ...axes: AxisLike[]): this {
+    this.tensor(name, component, ...axes);
+    const last = this.tensors.pop()!;
+    this.tensors.push({ ...last, optional: true });
     return this;
   }
 

@@ -9,6 +9,17 @@ export interface SpaceDecl {
   readonly heads?: number;
   /** Never subsampled (token grid, label set, input channels): teacher and student sizes must be equal. */
   readonly fixed?: string;
+  /**
+   * A structured space: the row-major product of these spaces, e.g. [kv_groups, q_per_group, head_dim] for the
+   * query projection under grouped-query attention. With whole-head selection each factor's indices are chosen
+   * once and shared by every product containing it, so q, k, v and o keep the same groups and head dimensions.
+   */
+  readonly factors?: readonly string[];
+  /**
+   * Index j and j + size/2 are kept together (and stay in the two halves): Hugging Face rotary embeddings rotate
+   * dimension j with j + head_dim/2 (rotate_half), so a head dimension is selected pair by pair.
+   */
+  readonly paired?: boolean;
 }
 
 /** One axis of a tensor: `repeat` stacked copies of a space (a fused qkv axis is 3 x the attention space). */
@@ -19,13 +30,17 @@ export interface AxisDecl {
 
 /** What part of the network a tensor belongs to; `--exclude` and the head rule work on these. */
 export type Component =
-  | 'embed' | 'attn' | 'mlp' | 'norm' | 'layer_scale' | 'conv' | 'downsample' | 'head';
-export const COMPONENTS: readonly Component[] = ['embed', 'attn', 'mlp', 'norm', 'layer_scale', 'conv', 'downsample', 'head'];
+  | 'embed' | 'attn' | 'mlp' | 'norm' | 'layer_scale' | 'conv' | 'downsample' | 'head' | 'lm_head';
+/** `head` is a classifier re-initialized for the new task (left out by default); `lm_head` is a language model's
+ *  output layer, pooler or pretraining head (same vocabulary and labels), which is kept. */
+export const COMPONENTS: readonly Component[] = ['embed', 'attn', 'mlp', 'norm', 'layer_scale', 'conv', 'downsample', 'head', 'lm_head'];
 
 export interface TensorDecl {
   readonly name: string;
   readonly axes: readonly AxisDecl[];
   readonly component: Component;
+  /** Present in some checkpoints of the family only (buffers, pretraining heads): selected when the teacher has it. */
+  readonly optional?: boolean;
 }
 
 /** A model's full declaration for one configuration. */

@@ -15,7 +15,7 @@ interface SelectFlags {
   out: string;
   elements: string;
   layers: string;
-  heads: string;
+  heads?: string;
   exclude?: string;
   keepHead?: boolean;
   seed: string;
@@ -28,7 +28,7 @@ interface SelectFlags {
 }
 
 // Kept here (not imported from select.ts) so that `wsel --help` does not load the whole selection stack.
-const ARCH_NAMES: readonly ArchName[] = ['vit', 'convnext', 'mixer', 'generic'];
+const ARCH_NAMES: readonly ArchName[] = ['vit', 'convnext', 'mixer', 'generic', 'llama', 'gpt2', 'bert', 'hf', 'auto'];
 
 export function selectCommand(): Command {
   return new Command('select')
@@ -39,22 +39,27 @@ export function selectCommand(): Command {
       + 'map every student tensor to the teacher tensor of the same role (component mapping), and keep a\n'
       + 'sub-tensor of the student\'s shape (element selection). The teacher is read lazily and never modified;\n'
       + 'the output is a safetensors file that PyTorch, timm and Hugging Face load as they are, plus a\n'
-      + '<out>.selection.json record of every tensor\'s source and kept indices.',
+      + '<out>.selection.json record of every tensor\'s source and kept indices.\n\n'
+      + 'Language models: the teacher is a Hugging Face model folder (config.json + model.safetensors or shards)\n'
+      + 'and the output is a new folder that transformers loads as it is: config.json updated, tokenizer and\n'
+      + 'generation files copied, weights sharded like save_pretrained (5GB by default), dtype kept, and\n'
+      + 'wsel_selection.json. The vocabulary and positions are never subsampled, tied embeddings stay tied,\n'
+      + 'whole heads and key/value groups are kept (grouped-query attention), rotary pairs stay together.',
     )
-    .requiredOption('--arch <family>', `model family: ${ARCH_NAMES.join(', ')} (generic: any model, given --student-template)`)
-    .requiredOption('--teacher <path>', 'teacher checkpoint: .safetensors, sharded *.safetensors.index.json, or PyTorch .pth/.bin')
-    .option('--student <json>', 'student config overrides over the teacher\'s, timm names, inline JSON or a .json file')
-    .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size: X-0000i-of-0000n.safetensors + index)')
+    .option('--arch <family>', `model family: ${ARCH_NAMES.join(', ')}. auto: a folder with config.json is read as a Hugging Face model (as hf), a file is recognised by its tensor names (vit, convnext, mixer); hf: the family from config.json's model_type (llama covers llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text); generic: any model, given --student-template`, 'auto')
+    .requiredOption('--teacher <path>', 'teacher checkpoint: .safetensors, sharded *.safetensors.index.json, PyTorch .pth/.bin, or a Hugging Face model folder')
+    .option('--student <json>', 'student config overrides over the teacher\'s (timm names; config.json names for language models, e.g. hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim), inline JSON or a .json file')
+    .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size: X-0000i-of-0000n.safetensors + index); for a Hugging Face teacher, a new folder')
     .addOption(new Option('--elements <rule>', 'element selection').choices(ELEMENT_RULES as string[]).default('uniform'))
     .option('--layers <rule>', 'layer selection: first, uniform, last, middle, or teacher indices "0,2,4" / per stage [[0,1],[0,2]]', 'first')
-    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference); whole keeps whole heads').choices(['flat', 'whole']).default('flat'))
+    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference; the default for vision models); whole keeps whole heads and key/value groups (the default for language models)').choices(['flat', 'whole']))
     .option('--exclude <components>', `comma-separated components left out for the trainer to initialize: ${COMPONENTS.filter((c) => c !== 'head').join(', ')}`)
     .option('--keep-head', 'keep the classifier head (only when student and teacher share the label set)')
     .option('--seed <n>', 'seed for the random element rules', '0')
     .addOption(new Option('--dtype <type>', 'convert floating tensors on output (default: keep the teacher\'s dtypes)').choices(['f32', 'f16', 'bf16']))
     .option('--student-template <path>', 'generic mode: a checkpoint whose tensor names and shapes define the student')
-    .option('--teacher-config <json>', 'corrections to the config inferred from the teacher\'s shapes, e.g. {"num_heads":12}')
-    .option('--max-shard-size <size>', 'split the output into shards of at most this size, e.g. 2GB, 500MB, 1GiB')
+    .option('--teacher-config <json>', 'corrections to the config inferred from the teacher\'s shapes, e.g. {"num_heads":12} (for a model folder: fields over its config.json)')
+    .option('--max-shard-size <size>', 'split the output into shards of at most this size, e.g. 2GB, 500MB, 1GiB (model folders: 5GB unless given)')
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
     .addHelpText('after', `
@@ -63,6 +68,13 @@ Examples:
   wsel select --arch convnext --teacher convnext_tiny.pth --student '{"depths":[2,2,6,2],"dims":[48,96,192,384]}' --out femto.safetensors
   wsel select --arch vit --teacher t.safetensors --student s.json --elements random --seed 3 --heads whole --out s.safetensors
   wsel select --arch generic --teacher big.safetensors --student-template small_shapes.safetensors --out small.safetensors
+  wsel select --teacher Llama-3.1-8B/ --student '{"hidden_size":2048,"intermediate_size":7168,"num_hidden_layers":16}' --out llama-1b-init/
+  wsel select --arch hf --teacher Qwen3-8B/ --student '{"num_hidden_layers":18,"num_key_value_heads":4,"num_attention_heads":16}' --out qwen3-small/
+  wsel select --arch gpt2 --teacher gpt2-medium/ --student '{"n_embd":768,"n_layer":12}' --out gpt2-init/
+
+Language-model students: head_dim stays the teacher's unless given (fewer heads when hidden_size shrinks);
+num_key_value_heads keeps the teacher's query heads per group unless given; each student key/value group is a
+teacher group with some of its own query heads. A smaller head_dim keeps rotary pairs (j, j + head_dim/2).
 
 Element rules: uniform (default; the paper's rule, bit-exact with its reference code), first, random (one
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;
@@ -98,7 +110,7 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
             teacherConfig: flags.teacherConfig ? parseJsonArg('--teacher-config', flags.teacherConfig) : undefined,
             elements: flags.elements as never,
             layers,
-            heads: flags.heads as 'flat' | 'whole',
+            heads: flags.heads as 'flat' | 'whole' | undefined,
             exclude: exclude as Component[],
             keepHead: Boolean(flags.keepHead),
             seed: parseIntArg('--seed', flags.seed),

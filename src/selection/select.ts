@@ -4,15 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { declareFromShapes } from '../arch/generic.js';
-import { FAMILIES } from '../arch/index.js';
+import { isHfFolder } from '../arch/hf-config.js';
+import { detectFamily, FAMILIES } from '../arch/index.js';
 import type { ArchDecl, Component } from '../arch/types.js';
 import { COMPONENTS } from '../arch/types.js';
 import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
 import { openCheckpoint } from '../checkpoint/open.js';
 import { openShardedWriter } from '../checkpoint/sharded-writer.js';
-import type { CheckpointReader, DType, TensorHeader } from '../checkpoint/types.js';
+import type { CheckpointReader, CheckpointWriter, DType, TensorHeader } from '../checkpoint/types.js';
 import { VERSION } from '../version.js';
 import { GatherBuffers, gatherTensor } from './gather.js';
+import { declareHf, HF_DEFAULT_SHARD_SIZE, HfFolderOutput, openHfTeacher, type HfTeacher } from './hf-folder.js';
 import { ELEMENT_RULES, type ElementRule } from './index-rules.js';
 import type { LayerRule } from './layers.js';
 import { computeSpaceScores } from './magnitude.js';
@@ -20,8 +22,10 @@ import {
   DEFAULT_PLAN_OPTIONS, planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan,
 } from './plan.js';
 
-export type ArchName = 'vit' | 'convnext' | 'mixer' | 'generic';
-export const ARCH_NAMES: readonly ArchName[] = ['vit', 'convnext', 'mixer', 'generic'];
+export type ArchName = 'auto' | 'vit' | 'convnext' | 'mixer' | 'generic' | 'hf' | 'llama' | 'gpt2' | 'bert';
+export const ARCH_NAMES: readonly ArchName[] = ['auto', 'vit', 'convnext', 'mixer', 'generic', 'hf', 'llama', 'gpt2', 'bert'];
+/** Families read from a Hugging Face folder (config.json); "hf" picks one from its model_type. */
+const HF_ARCHS: ReadonlySet<ArchName> = new Set(['hf', 'llama', 'gpt2', 'bert']);
 export type OutputDType = 'f32' | 'f16' | 'bf16';
 const OUTPUT_DTYPES: Record<OutputDType, DType> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 
@@ -75,6 +79,8 @@ function shapesOf(reader: CheckpointReader): Map<string, readonly number[]> {
 interface Declarations {
   teacher: ArchDecl;
   student: ArchDecl;
+  /** The family actually used (what "auto" resolved to). */
+  arch: string;
 }
 
 function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
@@ -83,26 +89,41 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
     if (!req.studentTemplate) throw new SelectionError('--arch generic needs --student-template (a checkpoint with the student\'s tensor names and shapes)');
     const template = openCheckpoint(req.studentTemplate);
     try {
-      return { teacher: declareFromShapes(shapes), student: declareFromShapes(shapesOf(template)) };
+      return { teacher: declareFromShapes(shapes), student: declareFromShapes(shapesOf(template)), arch: 'generic' };
     } finally {
       template.close();
     }
   }
-  const family = FAMILIES[req.arch];
+  const family = req.arch === 'auto' ? detectFamily(shapes) : FAMILIES[req.arch];
+  if (!family && req.arch === 'auto') {
+    throw new SelectionError(`${teacher.path}: the architecture cannot be told from the tensor names; give --arch (generic works for any model, given --student-template)`);
+  }
   if (!family) throw new SelectionError(`unknown architecture "${req.arch}" (known: ${ARCH_NAMES.join(', ')})`);
-  if (!req.student) throw new SelectionError(`--student is required for --arch ${req.arch} (JSON config overrides, e.g. {"embed_dim":192})`);
+  const arch = family.name;
+  const student = requireStudent(req, arch);
   let teacherConfig: Record<string, unknown>;
   try {
     teacherConfig = family.inferConfig(shapes) as Record<string, unknown>;
   } catch (e) {
-    throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${req.arch} right? --arch generic works for any model)`);
+    throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
   }
   // What shapes cannot show (the head count) is taken from a config recorded by wsel, then from the user.
   const recorded = recordedConfig(teacher);
   if (recorded) teacherConfig = family.studentConfig(teacherConfig, pick(recorded, UNSEEN_BY_SHAPES.filter((k) => k in teacherConfig))) as Record<string, unknown>;
   if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
-  const studentConfig = family.studentConfig(teacherConfig, req.student) as Record<string, unknown>;
-  return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig) };
+  const studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
+  return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
+}
+
+function requireStudent(req: SelectRequest, arch: string): Record<string, unknown> {
+  if (!req.student) throw new SelectionError(`--student is required for --arch ${arch} (JSON config overrides, e.g. ${arch === 'llama' ? '{"hidden_size":2048}' : '{"embed_dim":192}'}; {} copies the teacher)`);
+  return req.student;
+}
+
+/** Hugging Face declarations, in the shape of the others. */
+function declareHfTeacher(req: SelectRequest, hf: HfTeacher, reader: CheckpointReader) {
+  const hfDecls = declareHf(hf, reader, requireStudent(req, hf.family.name));
+  return { hfDecls, decls: { teacher: hfDecls.teacher, student: hfDecls.student, arch: hf.family.name } };
 }
 
 /** Config fields that tensor shapes cannot reveal. */
@@ -124,11 +145,12 @@ function pick(source: Record<string, unknown>, keys: readonly string[]): Record<
   return Object.fromEntries(keys.filter((k) => k in source).map((k) => [k, source[k]]));
 }
 
-function planOptions(req: SelectRequest): PlanOptions {
+function planOptions(req: SelectRequest, hf: boolean): PlanOptions {
   const options: PlanOptions = {
     elements: req.elements ?? DEFAULT_PLAN_OPTIONS.elements,
     layers: req.layers ?? DEFAULT_PLAN_OPTIONS.layers,
-    heads: req.heads ?? DEFAULT_PLAN_OPTIONS.heads,
+    // Language models keep whole heads by default: grouped-query attention and rotary embeddings stay valid.
+    heads: req.heads ?? (hf ? 'whole' : DEFAULT_PLAN_OPTIONS.heads),
     exclude: req.exclude ?? [],
     keepHead: req.keepHead ?? false,
     seed: req.seed ?? 0,
@@ -165,7 +187,7 @@ function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPla
   return {
     tool: 'wsel',
     version: VERSION,
-    arch: req.arch,
+    arch: decls.arch,
     teacher: { file: path.basename(req.teacher), config: decls.teacher.config },
     student: { config: decls.student.config },
     options: { ...options, exclude: [...options.exclude], dtype: req.dtype ?? null },
@@ -195,10 +217,12 @@ function writeAtomically(file: string, text: string): () => void {
 /** Run a selection end to end. Throws CheckpointError / SelectionError / ConfigError with a clear message. */
 export function select(req: SelectRequest): SelectResult {
   if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
-  const options = planOptions(req);
+  const hf = HF_ARCHS.has(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
+    ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
+  const options = planOptions(req, hf !== null);
   const reader = openCheckpoint(req.teacher);
   try {
-    const decls = declare(req, reader);
+    const { decls, hfDecls } = hf ? declareHfTeacher(req, hf, reader) : { decls: declare(req, reader), hfDecls: null };
     let scoreCache: Map<string, Float64Array> | undefined;
     const plan = planSelection({
       teacher: decls.teacher, student: decls.student, teacherShapes: shapesOf(reader), options,
@@ -216,10 +240,10 @@ export function select(req: SelectRequest): SelectResult {
     const headers: TensorHeader[] = plan.tensors.map((t) => ({ name: t.name, dtype: dtypes.get(t.name)!, shape: t.shape }));
     const record = buildRecord(req, decls, plan, options, dtypes);
     const metadata: Record<string, string> = {
-      ...reader.metadata,
+      ...(hf ? {} : reader.metadata), // a model folder describes itself in config.json
       format: 'pt',
       'wsel.version': VERSION,
-      'wsel.arch': req.arch,
+      'wsel.arch': decls.arch,
       'wsel.method': JSON.stringify({ elements: options.elements, layers: options.layers, heads: options.heads, exclude: options.exclude, keep_head: options.keepHead }),
       'wsel.seed': String(options.seed),
       'wsel.layer_map': JSON.stringify(plan.layerMap),
@@ -227,8 +251,16 @@ export function select(req: SelectRequest): SelectResult {
       'wsel.teacher': path.basename(req.teacher),
     };
 
-    const writer = openShardedWriter(req.out, headers, metadata, req.maxShardSize ?? Number.MAX_SAFE_INTEGER);
-    const recordPath = recordPathFor(req.out);
+    // A model folder is assembled beside its final place and renamed into it when complete.
+    const folder = hf ? new HfFolderOutput(req.out) : null;
+    const recordPath = folder?.recordPath ?? recordPathFor(req.out);
+    let writer: CheckpointWriter;
+    try {
+      writer = openShardedWriter(folder?.weightsPath ?? req.out, headers, metadata, req.maxShardSize ?? (hf ? HF_DEFAULT_SHARD_SIZE : Number.MAX_SAFE_INTEGER));
+    } catch (e) {
+      folder?.abort();
+      throw e;
+    }
     let files: string[];
     try {
       const byName = new Map(plan.tensors.map((t) => [t.name, t]));
@@ -246,15 +278,17 @@ export function select(req: SelectRequest): SelectResult {
       const publishRecord = writeAtomically(recordPath, `${JSON.stringify(record, null, 1)}\n`);
       files = writer.commit();
       publishRecord();
+      if (folder) files = folder.commit(hf!, hfDecls!, plan.layerMap, outDType);
     } catch (e) {
       writer.abort();
       fs.rmSync(`${recordPath}.tmp-${process.pid}`, { force: true });
+      folder?.abort();
       throw e;
     }
     const parameters = plan.tensors.reduce((sum, t) => sum + numel(t.shape), 0);
     const bytes = headers.reduce((sum, h) => sum + numel(h.shape) * dtypeSize(h.dtype), 0);
     return {
-      files, record: recordPath, tensors: plan.tensors.length, parameters, bytes,
+      files, record: folder ? path.join(req.out, path.basename(recordPath)) : recordPath, tensors: plan.tensors.length, parameters, bytes,
       teacherConfig: { ...decls.teacher.config }, studentConfig: { ...decls.student.config },
       layerMap: plan.layerMap, omitted: [...plan.omitted],
     };

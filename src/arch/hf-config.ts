@@ -1,0 +1,134 @@
+// Hugging Face model folders: config.json in, config.json out, and the files that travel with the weights.
+// A family reads its typed config from config.json (plus layout facts visible only in tensor names, such as a
+// "model." prefix) and says which config.json fields describe the sizes it changes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, positiveInt } from './config-util.js';
+import type { ArchDecl } from './types.js';
+
+export type HfJson = Record<string, unknown>;
+
+/** A family of Hugging Face models selected from their config.json (Llama-style, GPT-2, BERT). */
+export interface HfFamily<C extends object = Record<string, unknown>> {
+  readonly name: string;
+  readonly description: string;
+  /** config.json `model_type` values this family declares. */
+  readonly modelTypes: readonly string[];
+  /** Student config fields users may give (config.json names). */
+  readonly studentFields: readonly string[];
+  /** The typed config; `names` (the checkpoint's tensor names) fixes layout facts, null for the default layout. */
+  fromHf(json: HfJson, names: ReadonlySet<string> | null): C;
+  /** The student's config: overrides (config.json names) over the teacher's, derived fields fixed up. */
+  studentConfig(teacher: C, overrides: Record<string, unknown>): C;
+  /** config.json fields that change from the teacher's `json` for `student` (derived ones included). */
+  toHf(student: C, teacher: C, json: HfJson): HfJson;
+  declare(config: C): ArchDecl;
+}
+
+/** Read and check a folder's config.json. */
+export function readHfConfig(dir: string): HfJson {
+  const file = path.join(dir, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`${dir}: no config.json (a Hugging Face model folder needs one)`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${file}: expected a JSON object`);
+  return json as HfJson;
+}
+
+export function isHfFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory() && fs.existsSync(path.join(p, 'config.json'));
+  } catch {
+    return false;
+  }
+}
+
+/** A positive integer field of config.json, or `fallback` when absent (null counts as absent, as in transformers). */
+export function hfInt(json: HfJson, key: string, fallback?: number): number {
+  const v = json[key];
+  if (v === undefined || v === null) {
+    if (fallback === undefined) throw new ConfigError(`config.json has no "${key}"`);
+    return fallback;
+  }
+  return positiveInt(v, key);
+}
+
+export function hfBool(json: HfJson, key: string, fallback: boolean): boolean {
+  const v = json[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(`config.json field "${key}" must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The name prefix in front of `anchor` (e.g. "model." before "embed_tokens.weight"), among the candidates. */
+export function namePrefix(names: ReadonlySet<string> | null, anchor: string, candidates: readonly string[]): string {
+  if (names === null) return candidates[0]!;
+  const found = candidates.find((p) => names.has(`${p}${anchor}`));
+  if (found === undefined) {
+    throw new ConfigError(`the checkpoint has no ${candidates.map((p) => `"${p}${anchor}"`).join(' or ')}; is this the right family?`);
+  }
+  return found;
+}
+
+/** Map user overrides through aliases (GPT-2's n_embd is also hidden_size) and reject unknown fields. */
+export function normalizeOverrides(
+  overrides: Record<string, unknown>, known: readonly string[], aliases: Readonly<Record<string, string>>, family: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(overrides)) {
+    const name = aliases[key] ?? key;
+    if (!known.includes(name)) {
+      throw new ConfigError(`unknown ${family} student field "${key}" (known: ${[...known, ...Object.keys(aliases)].join(', ')}); the vocabulary and positions are never changed`);
+    }
+    if (name in out && out[name] !== value) throw new ConfigError(`"${key}" and its alias give different values`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** `value * num / den` when it is a whole number, else null. */
+export function scaled(value: number, num: number, den: number): number | null {
+  const v = (value * num) / den;
+  return Number.isInteger(v) && v > 0 ? v : null;
+}
+
+const TORCH_DTYPES: Readonly<Record<string, string>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+/**
+ * The student's config.json: the teacher's with the family's changed fields, per-layer lists (`layer_types`)
+ * following the layer map, and the dtype field when the weights' dtype changed.
+ */
+export function studentHfJson<C extends object>(
+  family: HfFamily<C>, json: HfJson, teacher: C, student: C, layerMap: readonly number[], dtype?: string,
+): HfJson {
+  const out: HfJson = { ...json, ...family.toHf(student, teacher, json) };
+  const types = json.layer_types;
+  if (Array.isArray(types) && layerMap.every((i) => i < types.length)) out.layer_types = layerMap.map((i) => types[i]);
+  const torchDtype = dtype && TORCH_DTYPES[dtype];
+  if (torchDtype) {
+    // transformers >= 4.56 writes "dtype"; older versions "torch_dtype". Update whichever the teacher has.
+    if ('dtype' in json) out.dtype = torchDtype;
+    if ('torch_dtype' in json || !('dtype' in json)) out.torch_dtype = torchDtype;
+  }
+  return out;
+}
+
+/** Files copied from teacher to student as they are: tokenizer, vocabulary, generation and license files. */
+const COMPANION = /^(tokenizer[\w.-]*|special_tokens_map\.json|added_tokens\.json|vocab\.(json|txt)|merges\.txt|[\w.-]+\.tiktoken|[\w.-]*spiece\.model|[\w.-]*sentencepiece[\w.-]*\.model|generation_config\.json|chat_template\.(json|jinja)|preprocessor_config\.json|(LICENSE|NOTICE|USE_POLICY)[\w.-]*)$/i;
+
+/** The teacher folder's companion files (top level only; weights, config.json and the model card are not copied). */
+export function companionFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && COMPANION.test(e.name))
+    .map((e) => e.name)
+    .sort();
+}

@@ -1,0 +1,97 @@
+// Training-step benchmark: one AdamW step (forward, cross-entropy, backward, update) at batch 64 on
+// random data, for workloads defined identically in bench/train_reference.py (PyTorch).
+
+import { blasBackend } from './blas.js';
+import { backward, noGrad } from './autograd.js';
+import { crossEntropy } from './ops/loss.js';
+import { AdamW, paramGroupsWeightDecay } from './optim/index.js';
+import { tidy } from './pool.js';
+import { Rng } from './random.js';
+import { tensor } from './tensor.js';
+import { createModel, type Model } from '../models/index.js';
+
+export interface TrainWorkload {
+  readonly name: string;
+  readonly description: string;
+  readonly input: [number, number, number];
+  readonly numClasses: number;
+  build(): Model;
+}
+
+export const TRAIN_WORKLOADS: Readonly<Record<string, TrainWorkload>> = {
+  vit_tiny_28: {
+    name: 'vit_tiny_28',
+    description: 'ViT 28x28x1, patch 4 (49 patches + class token), width 192, depth 12, 3 heads, MLP 768, 10 classes',
+    input: [1, 28, 28],
+    numClasses: 10,
+    build: () => createModel('vit', { img_size: 28, patch_size: 4, in_chans: 1, num_classes: 10, embed_dim: 192, depth: 12, num_heads: 3 }),
+  },
+  convnext_femto_32: {
+    name: 'convnext_femto_32',
+    description: 'ConvNeXt 32x32x3, stem 4x4/4, depths 2,2,6,2, dims 48,96,192,384, dw 7x7, Linear MLP x4, layer scale, GAP head, 10 classes',
+    input: [3, 32, 32],
+    numClasses: 10,
+    build: () => createModel('convnext', { in_chans: 3, num_classes: 10, depths: [2, 2, 6, 2], dims: [48, 96, 192, 384] }),
+  },
+};
+
+export interface BenchTrainOptions {
+  workload: string;
+  /** Timed steps (median is reported); default 10. */
+  steps?: number;
+  /** Untimed steps first (pool warm-up, JIT); default 2. */
+  warmup?: number;
+  batch?: number;
+  seed?: number;
+}
+
+export interface BenchTrainResult {
+  workload: string;
+  batch: number;
+  steps: number;
+  msPerStepMedian: number;
+  msPerStep: number[];
+  /** Peak resident set size of the process so far, MiB. */
+  peakRssMiB: number;
+  backend: string;
+  threads: number;
+  finalLoss: number;
+}
+
+export function benchTrain(opts: BenchTrainOptions): BenchTrainResult {
+  const w = TRAIN_WORKLOADS[opts.workload];
+  if (!w) throw new Error(`unknown workload '${opts.workload}'; known: ${Object.keys(TRAIN_WORKLOADS).join(', ')}`);
+  const steps = opts.steps ?? 10;
+  const warmup = opts.warmup ?? 2;
+  const batch = opts.batch ?? 64;
+  const rng = new Rng(opts.seed ?? 0);
+  const model = w.build();
+  model.train();
+  const opt = new AdamW(paramGroupsWeightDecay(model.namedParameters(), 0.05, model.noWeightDecay()), { lr: 1e-3 });
+  const [c, h, wd] = w.input;
+  const x = tensor(new Float32Array(batch * c * h * wd).map(() => rng.normal()), [batch, c, h, wd]);
+  const labels = Int32Array.from({ length: batch }, () => rng.int(w.numClasses));
+  const step = (): number => tidy(() => {
+    opt.zeroGrad();
+    const loss = crossEntropy(model.forward(x), labels);
+    backward(loss);
+    noGrad(() => opt.step());
+    return loss.item();
+  });
+  let loss = NaN;
+  for (let i = 0; i < warmup; i++) loss = step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    loss = step();
+    times.push(performance.now() - t0);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const be = blasBackend();
+  return {
+    workload: w.name, batch, steps, msPerStepMedian: median, msPerStep: times,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024, backend: be.name, threads: be.threads, finalLoss: loss,
+  };
+}

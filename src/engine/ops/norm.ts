@@ -1,0 +1,153 @@
+// LayerNorm over the last dim (channels-last) and over channels of NCHW input (timm's LayerNorm2d).
+// Per-row mean and 1/std are kept for backward; sums run in double precision.
+
+import { gradOf, gradTarget, record } from '../autograd.js';
+import { scratch } from '../pool.js';
+import { empty, shapeStr, type Tensor } from '../tensor.js';
+
+/** LayerNorm over the last dim with affine weight and bias (both shape (D)); PyTorch semantics (biased variance). */
+export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  const d = x.shape[x.ndim - 1]!;
+  if ((weight && weight.size !== d) || (bias && bias.size !== d)) throw new Error(`layerNorm: affine params do not fit ${shapeStr(x.shape)}`);
+  const rows = x.size / d;
+  const out = empty(x.shape);
+  const xd = x.data;
+  const od = out.data;
+  const wd = weight?.data ?? null;
+  const bd = bias?.data ?? null;
+  const meanBuf = scratch(rows);
+  const rstdBuf = scratch(rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += xd[base + j]!;
+    const mu = s / d;
+    let v = 0;
+    for (let j = 0; j < d; j++) { const t = xd[base + j]! - mu; v += t * t; }
+    const rstd = 1 / Math.sqrt(v / d + eps);
+    meanBuf[r] = mu;
+    rstdBuf[r] = rstd;
+    if (wd !== null && bd !== null) {
+      for (let j = 0; j < d; j++) od[base + j] = (xd[base + j]! - mu) * rstd * wd[j]! + bd[j]!;
+    } else {
+      for (let j = 0; j < d; j++) od[base + j] = (xd[base + j]! - mu) * rstd * (wd ? wd[j]! : 1) + (bd ? bd[j]! : 0);
+    }
+  }
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(out, 'layerNorm', inputs, (g) => {
+    const tx = gradTarget(x);
+    const gw = weight ? gradOf(weight) : null;
+    const gb = bias ? gradOf(bias) : null;
+    const gx = tx?.buf ?? null;
+    const assign = tx?.fresh ?? false;
+    const ones = wd ?? onesFor(d);
+    for (let r = 0; r < rows; r++) {
+      const base = r * d;
+      const mu = meanBuf[r]!;
+      const rstd = rstdBuf[r]!;
+      // With xhat = (x - mu) * rstd and dxhat = g * w:
+      // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+      let s1 = 0;
+      let s2 = 0;
+      for (let j = 0; j < d; j++) {
+        const xh = (xd[base + j]! - mu) * rstd;
+        const dxh = g[base + j]! * ones[j]!;
+        s1 += dxh;
+        s2 += dxh * xh;
+      }
+      if (gw) for (let j = 0; j < d; j++) gw[j] += g[base + j]! * (xd[base + j]! - mu) * rstd;
+      if (gb) for (let j = 0; j < d; j++) gb[j] += g[base + j]!;
+      if (gx) {
+        const m1 = s1 / d;
+        const m2 = s2 / d;
+        if (assign) {
+          for (let j = 0; j < d; j++) gx[base + j] = rstd * (g[base + j]! * ones[j]! - m1 - (xd[base + j]! - mu) * rstd * m2);
+        } else {
+          for (let j = 0; j < d; j++) gx[base + j] += rstd * (g[base + j]! * ones[j]! - m1 - (xd[base + j]! - mu) * rstd * m2);
+        }
+      }
+    }
+  });
+}
+
+let onesCache = new Float32Array(0);
+function onesFor(n: number): Float32Array {
+  if (onesCache.length < n) onesCache = new Float32Array(n).fill(1);
+  return onesCache;
+}
+
+/** LayerNorm over the channel dim of NCHW input (timm LayerNorm2d); weight and bias are (C). */
+export function layerNorm2d(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-6): Tensor {
+  if (x.ndim !== 4) throw new Error(`layerNorm2d: expected (B, C, H, W), got ${shapeStr(x.shape)}`);
+  const [b, c, h, w] = x.shape as [number, number, number, number];
+  const hw = h * w;
+  const out = empty(x.shape);
+  const xd = x.data;
+  const od = out.data;
+  const wd = weight?.data ?? null;
+  const bd = bias?.data ?? null;
+  const meanBuf = scratch(b * hw, true);
+  const rstdBuf = scratch(b * hw, true);
+  for (let n = 0; n < b; n++) {
+    const nb = n * c * hw;
+    const mb = n * hw;
+    // Channel-strided statistics, accumulated plane by plane so the inner loop is contiguous.
+    for (let ch = 0; ch < c; ch++) {
+      const pb = nb + ch * hw;
+      for (let p = 0; p < hw; p++) meanBuf[mb + p] += xd[pb + p]!;
+    }
+    for (let p = 0; p < hw; p++) meanBuf[mb + p] /= c;
+    for (let ch = 0; ch < c; ch++) {
+      const pb = nb + ch * hw;
+      for (let p = 0; p < hw; p++) { const t = xd[pb + p]! - meanBuf[mb + p]!; rstdBuf[mb + p] += t * t; }
+    }
+    for (let p = 0; p < hw; p++) rstdBuf[mb + p] = 1 / Math.sqrt(rstdBuf[mb + p]! / c + eps);
+    for (let ch = 0; ch < c; ch++) {
+      const pb = nb + ch * hw;
+      const wv = wd ? wd[ch]! : 1;
+      const bv = bd ? bd[ch]! : 0;
+      for (let p = 0; p < hw; p++) od[pb + p] = (xd[pb + p]! - meanBuf[mb + p]!) * rstdBuf[mb + p]! * wv + bv;
+    }
+  }
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(out, 'layerNorm2d', inputs, (g) => {
+    const gx = gradOf(x);
+    const gw = weight ? gradOf(weight) : null;
+    const gb = bias ? gradOf(bias) : null;
+    const s1 = new Float64Array(hw);
+    const s2 = new Float64Array(hw);
+    for (let n = 0; n < b; n++) {
+      const nb = n * c * hw;
+      const mb = n * hw;
+      s1.fill(0); s2.fill(0);
+      for (let ch = 0; ch < c; ch++) {
+        const pb = nb + ch * hw;
+        const wv = wd ? wd[ch]! : 1;
+        let gws = 0;
+        let gbs = 0;
+        for (let p = 0; p < hw; p++) {
+          const xh = (xd[pb + p]! - meanBuf[mb + p]!) * rstdBuf[mb + p]!;
+          const gj = g[pb + p]!;
+          const dxh = gj * wv;
+          s1[p] += dxh;
+          s2[p] += dxh * xh;
+          gws += gj * xh;
+          gbs += gj;
+        }
+        if (gw) gw[ch] += gws;
+        if (gb) gb[ch] += gbs;
+      }
+      if (gx) {
+        for (let ch = 0; ch < c; ch++) {
+          const pb = nb + ch * hw;
+          const wv = wd ? wd[ch]! : 1;
+          for (let p = 0; p < hw; p++) {
+            const rstd = rstdBuf[mb + p]!;
+            const xh = (xd[pb + p]! - meanBuf[mb + p]!) * rstd;
+            gx[pb + p] += rstd * (g[pb + p]! * wv - s1[p]! / c - xh * s2[p]! / c);
+          }
+        }
+      }
+    }
+  });
+}

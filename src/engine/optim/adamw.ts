@@ -1,0 +1,62 @@
+// AdamW with PyTorch semantics (torch.optim.AdamW, amsgrad off):
+//   p -= lr * wd * p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+//   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+import type { Tensor } from '../tensor.js';
+import { Optimizer, type ParamGroupSpec } from './optimizer.js';
+
+export interface AdamWOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+export class AdamW extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  private readonly state = new Map<Tensor, { m: Float32Array; v: Float32Array; step: number }>();
+
+  constructor(params: readonly Tensor[] | readonly ParamGroupSpec[], opts: AdamWOptions = {}) {
+    super(params, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 1e-2 });
+    [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+  }
+
+  step(): void {
+    const { beta1: b1, beta2: b2, eps } = this;
+    for (const group of this.groups) {
+      const { lr, weightDecay: wd } = group;
+      for (const p of group.params) {
+        const g = p.grad;
+        if (g === null) continue;
+        let st = this.state.get(p);
+        if (st === undefined) {
+          st = { m: new Float32Array(p.size), v: new Float32Array(p.size), step: 0 };
+          this.state.set(p, st);
+        }
+        st.step++;
+        const bc1 = 1 - Math.pow(b1, st.step);
+        const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, st.step));
+        const stepSize = lr / bc1;
+        const decay = 1 - lr * wd;
+        const { m, v } = st;
+        const d = p.data;
+        for (let i = 0; i < d.length; i++) {
+          const gi = g[i]!;
+          const mi = b1 * m[i]! + (1 - b1) * gi;
+          const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+          m[i] = mi;
+          v[i] = vi;
+          d[i] = d[i]! * decay - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
+        }
+      }
+    }
+  }
+
+  /** Step count of a parameter (0 before its first update). */
+  stepCount(p: Tensor): number {
+    return this.state.get(p)?.step ?? 0;
+  }
+}

@@ -1,0 +1,200 @@
+// Vision Transformer with timm's parameter names and shapes (timm vision_transformer.py).
+// Activations stay token-major (B, T, D); attention runs on the packed qkv projection.
+
+import {
+  add, concat, dropPath, expandBatch, globalAvgPool, layerNorm, linear, mul, multiHeadAttention, patchEmbed,
+  reshape, select, slice,
+} from '../engine/ops/index.js';
+import { Conv2d, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
+
+export interface VitConfig {
+  img_size: number;
+  patch_size: number;
+  in_chans: number;
+  num_classes: number;
+  embed_dim: number;
+  depth: number;
+  num_heads: number;
+  mlp_ratio: number;
+  qkv_bias: boolean;
+  class_token: boolean;
+  global_pool: 'token' | 'avg';
+  reg_tokens: number;
+  /** Layer scale init (ls1.gamma / ls2.gamma); null for none. */
+  init_values: number | null;
+  drop_path_rate: number;
+  /** Seed for initialization and drop-path. */
+  seed: number;
+}
+
+export const VIT_DEFAULTS: VitConfig = {
+  img_size: 224, patch_size: 16, in_chans: 3, num_classes: 1000, embed_dim: 768, depth: 12, num_heads: 12,
+  mlp_ratio: 4, qkv_bias: true, class_token: true, global_pool: 'token', reg_tokens: 0, init_values: null,
+  drop_path_rate: 0, seed: 0,
+};
+
+const LN_EPS = 1e-6;
+
+class PatchEmbed extends Module {
+  readonly proj: Conv2d;
+
+  constructor(inChans: number, embedDim: number, patch: number) {
+    super();
+    this.proj = this.child('proj', new Conv2d(inChans, embedDim, patch, { stride: patch }));
+  }
+
+  /** (B, C, H, W) → (B, N, D), patches in row-major order (conv + flatten(2).transpose(1, 2)). */
+  forward(x: Tensor): Tensor {
+    const y = patchEmbed(x, this.proj.weight, this.proj.bias, 'nchw');
+    return reshape(y, [y.shape[0]!, y.shape[1]! * y.shape[2]!, y.shape[3]!]);
+  }
+}
+
+class LayerScale extends Module {
+  readonly gamma: Tensor;
+  constructor(dim: number, value: number) {
+    super();
+    this.gamma = this.param('gamma', [dim]);
+    this.gamma.data.fill(value);
+  }
+  forward(x: Tensor): Tensor {
+    return mul(x, this.gamma);
+  }
+}
+
+class Attention extends Module {
+  readonly qkv: Linear;
+  readonly proj: Linear;
+  constructor(dim: number, readonly numHeads: number, qkvBias: boolean) {
+    super();
+    this.qkv = this.child('qkv', new Linear(dim, dim * 3, qkvBias));
+    this.proj = this.child('proj', new Linear(dim, dim));
+  }
+  forward(x: Tensor): Tensor {
+    return this.proj.forward(multiHeadAttention(this.qkv.forward(x), this.numHeads));
+  }
+}
+
+export class VitBlock extends Module {
+  readonly norm1: LayerNorm;
+  readonly attn: Attention;
+  readonly ls1: LayerScale | null;
+  readonly norm2: LayerNorm;
+  readonly mlp: Mlp;
+  readonly ls2: LayerScale | null;
+  private readonly rng: Rng;
+
+  constructor(dim: number, numHeads: number, mlpRatio: number, qkvBias: boolean, initValues: number | null,
+    readonly dropPathRate: number, seed: number) {
+    super();
+    this.norm1 = this.child('norm1', new LayerNorm(dim, LN_EPS));
+    this.attn = this.child('attn', new Attention(dim, numHeads, qkvBias));
+    this.ls1 = initValues !== null ? this.child('ls1', new LayerScale(dim, initValues)) : null;
+    this.norm2 = this.child('norm2', new LayerNorm(dim, LN_EPS));
+    this.mlp = this.child('mlp', new Mlp(dim, Math.floor(dim * mlpRatio)));
+    this.ls2 = initValues !== null ? this.child('ls2', new LayerScale(dim, initValues)) : null;
+    this.rng = new Rng(seed);
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = this.attn.forward(this.norm1.forward(x));
+    if (this.ls1) h = this.ls1.forward(h);
+    x = add(x, dropPath(h, this.dropPathRate, this.rng, this.training));
+    h = this.mlp.forward(this.norm2.forward(x));
+    if (this.ls2) h = this.ls2.forward(h);
+    return add(x, dropPath(h, this.dropPathRate, this.rng, this.training));
+  }
+}
+
+export class VisionTransformer extends Module {
+  readonly config: VitConfig;
+  readonly numPrefixTokens: number;
+  readonly clsToken: Tensor | null;
+  readonly regToken: Tensor | null;
+  readonly posEmbed: Tensor;
+  readonly patchEmbed: PatchEmbed;
+  readonly blocks: ModuleList<VitBlock>;
+  readonly norm: LayerNorm | null;
+  readonly fcNorm: LayerNorm | null;
+  readonly head: Linear | null;
+
+  constructor(config: Partial<VitConfig> = {}) {
+    super();
+    const c = { ...VIT_DEFAULTS, ...config };
+    this.config = c;
+    if (c.embed_dim % c.num_heads !== 0) throw new Error(`ViT: embedDim ${c.embed_dim} is not divisible by numHeads ${c.num_heads}`);
+    const grid = Math.floor(c.img_size / c.patch_size);
+    const numPatches = grid * grid;
+    this.numPrefixTokens = (c.class_token ? 1 : 0) + c.reg_tokens;
+    // Registration order follows timm's state_dict: own parameters, then submodules.
+    this.clsToken = c.class_token ? this.param('cls_token', [1, 1, c.embed_dim]) : null;
+    this.regToken = c.reg_tokens > 0 ? this.param('reg_token', [1, c.reg_tokens, c.embed_dim]) : null;
+    this.posEmbed = this.param('pos_embed', [1, this.numPrefixTokens + numPatches, c.embed_dim]);
+    this.patchEmbed = this.child('patch_embed', new PatchEmbed(c.in_chans, c.embed_dim, c.patch_size));
+    this.blocks = this.child('blocks', new ModuleList<VitBlock>());
+    for (let i = 0; i < c.depth; i++) {
+      // Stochastic depth rises linearly with depth, as in timm.
+      const dpr = c.depth > 1 ? (c.drop_path_rate * i) / (c.depth - 1) : 0;
+      this.blocks.push(new VitBlock(c.embed_dim, c.num_heads, c.mlp_ratio, c.qkv_bias, c.init_values, dpr, c.seed + 1000 + i));
+    }
+    const useFcNorm = c.global_pool === 'avg';
+    this.norm = useFcNorm ? null : this.child('norm', new LayerNorm(c.embed_dim, LN_EPS));
+    this.fcNorm = useFcNorm ? this.child('fc_norm', new LayerNorm(c.embed_dim, LN_EPS)) : null;
+    this.head = c.num_classes > 0 ? this.child('head', new Linear(c.embed_dim, c.num_classes)) : null;
+    this.initWeights(new Rng(c.seed));
+  }
+
+  /**
+   * timm's default ('') init: pos_embed trunc-normal(0.02), cls/reg tokens normal(1e-6), every Linear
+   * trunc-normal(0.02) with zero bias. The patch-embedding conv keeps PyTorch's default conv init
+   * (kaiming-uniform a=sqrt(5)), as timm leaves it in this mode. LayerNorms are ones/zeros.
+   */
+  initWeights(rng: Rng): void {
+    init.truncNormal_(this.posEmbed, rng, 0.02);
+    if (this.clsToken) init.normal_(this.clsToken, rng, 0, 1e-6);
+    if (this.regToken) init.normal_(this.regToken, rng, 0, 1e-6);
+    this.patchEmbed.proj.resetParameters(rng);
+    for (const [, m] of this.namedModules()) {
+      if (m instanceof Linear) {
+        init.truncNormal_(m.weight, rng, 0.02);
+        if (m.bias) init.zeros_(m.bias);
+      }
+    }
+  }
+
+  /** Names excluded from weight decay besides 1-D tensors and biases (timm no_weight_decay()). */
+  noWeightDecay(): string[] {
+    return ['pos_embed', 'cls_token', 'reg_token', 'dist_token'];
+  }
+
+  /** Tokens after the final norm: (B, T, D). */
+  forwardFeatures(x: Tensor): Tensor {
+    let t = this.patchEmbed.forward(x);
+    const b = t.shape[0]!;
+    const prefix: Tensor[] = [];
+    if (this.clsToken) prefix.push(expandBatch(this.clsToken, b));
+    if (this.regToken) prefix.push(expandBatch(this.regToken, b));
+    if (prefix.length > 0) t = concat([...prefix, t], 1);
+    t = add(t, this.posEmbed);
+    for (const blk of this.blocks) t = blk.forward(t);
+    if (this.norm) t = this.norm.forward(t);
+    return t;
+  }
+
+  forwardHead(t: Tensor, preLogits = false): Tensor {
+    let x: Tensor;
+    if (this.config.global_pool === 'avg') {
+      const tokens = this.numPrefixTokens > 0 ? slice(t, 1, this.numPrefixTokens, t.shape[1]!) : t;
+      x = globalAvgPool(tokens, 'nhwc');
+    } else {
+      x = select(t, 1, 0);
+    }
+    if (this.fcNorm) x = layerNorm(x, this.fcNorm.weight, this.fcNorm.bias, LN_EPS);
+    if (preLogits || !this.head) return x;
+    return linear(x, this.head.weight, this.head.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.forwardHead(this.forwardFeatures(x));
+  }
+}

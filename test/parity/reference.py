@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""PyTorch reference for the TypeScript engine's parity tests (plain torch, no timm).
+
+Usage: /usr/bin/python3 reference.py DIR
+
+DIR/manifest.json (written by the TS test) describes one case:
+  {"kind": "vit_block" | "convnext_block" | "vit" | "convnext", "config": {...},
+   "params": {name: shape}, "input": shape, "labels": [...] (whole models) ,
+   "adamw": {"lr", "betas", "eps", "weight_decay", "skip": [...], "steps": 3}}
+Tensors are raw little-endian float32 files DIR/<name>.f32 (params as param.<name>.f32, the input as
+input.f32, the block-loss weights as probe.f32). The loss is cross-entropy on logits for whole models
+and sum(output * probe) for blocks. Writes DIR/ref/: output.f32, grad.<name>.f32, grad_input.f32,
+after.<name>.f32 (parameters after the AdamW steps) and result.json with the loss.
+The modules mirror timm's (vision_transformer.py, convnext.py) so parameter names match.
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+
+# ---------------------------------------------------------------- ViT (timm vision_transformer.py)
+class Attention(nn.Module):
+    def __init__(self, dim, num_heads, qkv_bias):
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, n, c = x.shape
+        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        attn = (q * self.scale) @ k.transpose(-2, -1)
+        attn = attn.softmax(dim=-1)
+        x = (attn @ v).transpose(1, 2).reshape(b, n, c)
+        return self.proj(x)
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class LayerScale(nn.Module):
+    def __init__(self, dim, init_values):
+        super().__init__()
+        self.gamma = nn.Parameter(init_values * torch.ones(dim))
+
+    def forward(self, x):
+        return x * self.gamma
+
+
+class Block(nn.Module):
+    def __init__(self, dim, num_heads, mlp_ratio, qkv_bias, init_values):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = Attention(dim, num_heads, qkv_bias)
+        self.ls1 = LayerScale(dim, init_values) if init_values else nn.Identity()
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        self.ls2 = LayerScale(dim, init_values) if init_values else nn.Identity()
+
+    def forward(self, x):
+        x = x + self.ls1(self.attn(self.norm1(x)))
+        return x + self.ls2(self.mlp(self.norm2(x)))
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, in_chans, dim, patch):
+        super().__init__()
+        self.proj = nn.Conv2d(in_chans, dim, patch, stride=patch)
+
+    def forward(self, x):
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+class VisionTransformer(nn.Module):
+    def __init__(self, img_size, patch_size, in_chans, num_classes, embed_dim, depth, num_heads,
+                 mlp_ratio=4.0, qkv_bias=True, global_pool='token', init_values=None, **_):
+        super().__init__()
+        self.global_pool = global_pool
+        n = (img_size // patch_size) ** 2
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, n + 1, embed_dim))
+        self.patch_embed = PatchEmbed(in_chans, embed_dim, patch_size)
+        self.blocks = nn.Sequential(*[Block(embed_dim, num_heads, mlp_ratio, qkv_bias, init_values) for _ in range(depth)])
+        use_fc_norm = global_pool == 'avg'
+        self.norm = nn.LayerNorm(embed_dim, eps=1e-6) if not use_fc_norm else nn.Identity()
+        self.fc_norm = nn.LayerNorm(embed_dim, eps=1e-6) if use_fc_norm else nn.Identity()
+        self.head = nn.Linear(embed_dim, num_classes)
+
+    def forward(self, x):
+        x = self.patch_embed(x)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        x = self.norm(self.blocks(x))
+        x = x[:, 1:].mean(dim=1) if self.global_pool == 'avg' else x[:, 0]
+        return self.head(self.fc_norm(x))
+
+
+# ---------------------------------------------------------------- ConvNeXt (timm convnext.py, conv_mlp=False)
+class LayerNorm2d(nn.LayerNorm):
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class ConvNeXtBlock(nn.Module):
+    def __init__(self, dim, ls_init_value=1e-6, kernel_size=7):
+        super().__init__()
+        self.conv_dw = nn.Conv2d(dim, dim, kernel_size, padding=kernel_size // 2, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = Mlp(dim, 4 * dim)
+        self.gamma = nn.Parameter(ls_init_value * torch.ones(dim)) if ls_init_value is not None else None
+
+    def forward(self, x):
+        shortcut = x
+        x = self.conv_dw(x)
+        x = x.permute(0, 2, 3, 1)
+        x = self.mlp(self.norm(x))
+        x = x.permute(0, 3, 1, 2)
+        if self.gamma is not None:
+            x = x.mul(self.gamma.reshape(1, -1, 1, 1))
+        return x + shortcut
+
+
+class ConvNeXtStage(nn.Module):
+    def __init__(self, in_chs, out_chs, depth, ls_init_value, kernel_size):
+        super().__init__()
+        if in_chs != out_chs:
+            self.downsample = nn.Sequential(LayerNorm2d(in_chs, eps=1e-6), nn.Conv2d(in_chs, out_chs, 2, stride=2))
+        else:
+            self.downsample = nn.Identity()
+        self.blocks = nn.Sequential(*[ConvNeXtBlock(out_chs, ls_init_value, kernel_size) for _ in range(depth)])
+
+    def forward(self, x):
+        return self.blocks(self.downsample(x))
+
+
+class Head(nn.Module):
+    def __init__(self, dim, num_classes):
+        super().__init__()
+        self.norm = LayerNorm2d(dim, eps=1e-6)
+        self.fc = nn.Linear(dim, num_classes)
+
+    def forward(self, x):
+        x = x.mean((2, 3), keepdim=True)
+        return self.fc(self.norm(x).flatten(1))
+
+
+class ConvNeXt(nn.Module):
+    def __init__(self, in_chans, num_classes, depths, dims, patch_size=4, ls_init_value=1e-6, kernel_size=7, **_):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_chans, dims[0], patch_size, stride=patch_size), LayerNorm2d(dims[0], eps=1e-6))
+        stages = []
+        prev = dims[0]
+        for d, c in zip(depths, dims):
+            stages.append(ConvNeXtStage(prev, c, d, ls_init_value, kernel_size))
+            prev = c
+        self.stages = nn.Sequential(*stages)
+        self.head = Head(prev, num_classes)
+
+    def forward(self, x):
+        return self.head(self.stages(self.stem(x)))
+
+
+# ---------------------------------------------------------------- I/O and the run
+def read(path, shape):
+    with open(path, 'rb') as f:
+        data = bytearray(f.read())
+    return torch.frombuffer(data, dtype=torch.float32).reshape(shape).clone()
+
+
+def write(path, t):
+    with open(path, 'wb') as f:
+        f.write(t.detach().contiguous().to(torch.float32).numpy().tobytes())
+
+
+def build(kind, cfg):
+    if kind == 'vit_block':
+        return Block(cfg['dim'], cfg['num_heads'], cfg.get('mlp_ratio', 4.0), cfg.get('qkv_bias', True), cfg.get('init_values'))
+    if kind == 'convnext_block':
+        return ConvNeXtBlock(cfg['dim'], cfg.get('ls_init_value', 1e-6), cfg.get('kernel_size', 7))
+    if kind == 'vit':
+        return VisionTransformer(**cfg)
+    if kind == 'convnext':
+        return ConvNeXt(**cfg)
+    raise SystemExit(f'unknown kind {kind}')
+
+
+def main():
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    d = sys.argv[1]
+    man = json.load(open(os.path.join(d, 'manifest.json')))
+    model = build(man['kind'], man['config']).to(torch.float32)
+    names = dict(model.named_parameters())
+    if set(names) != set(man['params']):
+        raise SystemExit(f'parameter names differ: torch-only {sorted(set(names) - set(man["params"]))}, '
+                         f'ts-only {sorted(set(man["params"]) - set(names))}')
+    with torch.no_grad():
+        for n, shape in man['params'].items():
+            if list(names[n].shape) != shape:
+                raise SystemExit(f'{n}: torch shape {list(names[n].shape)} vs ts {shape}')
+            names[n].copy_(read(os.path.join(d, f'param.{n}.f32'), shape))
+    x = read(os.path.join(d, 'input.f32'), man['input']).requires_grad_(True)
+    whole = man['kind'] in ('vit', 'convnext')
+    labels = torch.tensor(man['labels'], dtype=torch.long) if whole else None
+    probe = None if whole else read(os.path.join(d, 'probe.f32'), man['output'])
+
+    def loss_fn():
+        out = model(x)
+        return out, (F.cross_entropy(out, labels) if whole else (out * probe).sum())
+
+    o = man['adamw']
+    skip = set(o.get('skip', []))
+    decay = [p for n, p in model.named_parameters() if not (p.ndim <= 1 or n.endswith('.bias') or n in skip)]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1 or n.endswith('.bias') or n in skip]
+    opt = torch.optim.AdamW([{'params': no_decay, 'weight_decay': 0.0}, {'params': decay, 'weight_decay': o['weight_decay']}],
+                            lr=o['lr'], betas=tuple(o['betas']), eps=o['eps'])
+    out_dir = os.path.join(d, 'ref')
+    os.makedirs(out_dir, exist_ok=True)
+    result = {}
+    for step in range(o['steps']):
+        opt.zero_grad()
+        if x.grad is not None:
+            x.grad = None
+        out, loss = loss_fn()
+        loss.backward()
+        if step == 0:
+            result['loss'] = loss.item()
+            write(os.path.join(out_dir, 'output.f32'), out)
+            write(os.path.join(out_dir, 'grad_input.f32'), x.grad)
+            for n, p in model.named_parameters():
+                write(os.path.join(out_dir, f'grad.{n}.f32'), p.grad)
+        opt.step()
+    for n, p in model.named_parameters():
+        write(os.path.join(out_dir, f'after.{n}.f32'), p)
+    json.dump(result, open(os.path.join(out_dir, 'result.json'), 'w'))
+
+
+if __name__ == '__main__':
+    main()
