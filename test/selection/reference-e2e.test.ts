@@ -66,3 +66,23 @@ describe.skipIf(!hasTorch())('non-divisible widths follow the reference too', ()
     compareWithReference(teacher, out);
   });
 });
+
+describe.skipIf(!hasTorch())('PyTorch .pth teachers', () => {
+  it('a {"model": state_dict} .pth teacher gives the same student as its safetensors twin', () => {
+    const teacher = tmp.file('vit_pth_twin.safetensors');
+    writeSyntheticCheckpoint(vit.declare({ ...VIT_S, depth: 3, img_size: 64 }), teacher, 9);
+    const pth = tmp.file('vit_pth_twin.pth');
+    runPython(['-c', `import sys, torch; sys.path.insert(0, ${JSON.stringify(`${REPO_ROOT}/scripts`)}); from reference_selection import read_safetensors; torch.save({"model": read_safetensors(${JSON.stringify(teacher)}), "epoch": 3}, ${JSON.stringify(pth)})`]);
+    const fromSt = tmp.file('from_st.safetensors');
+    const fromPth = tmp.file('from_pth.safetensors');
+    select({ arch: 'vit', teacher, out: fromSt, student: { embed_dim: 192, depth: 2 } });
+    select({ arch: 'vit', teacher: pth, out: fromPth, student: { embed_dim: 192, depth: 2 } });
+    const a = openCheckpoint(fromSt);
+    const b = openCheckpoint(fromPth);
+    expect([...b.tensors.keys()].sort()).toEqual([...a.tensors.keys()].sort());
+    for (const name of a.tensors.keys()) expect(Buffer.from(a.readBytes(name)).equals(Buffer.from(b.readBytes(name))), name).toBe(true);
+    a.close();
+    b.close();
+    compareWithReference(teacher, fromPth);
+  });
+});
