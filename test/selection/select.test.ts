@@ -367,3 +367,27 @@ describe('errors name the problem and leave no output', () => {
     expect(() => select({ arch: 'vit', teacher: floatTeacher, out: floatTeacher, student: STUDENT })).toThrow(/teacher itself/);
   });
 });
+
+describe('ViT variants', () => {
+  it('register tokens, global average pooling, no qkv bias and layer scale are inferred and selected', () => {
+    const config = { ...TEACHER, reg_tokens: 4, class_token: false, global_pool: 'avg' as const, qkv_bias: false, init_values: 1e-5 };
+    const teacher = tmp.file('vit_variant.safetensors');
+    writeSyntheticCheckpoint(vit.declare(config), teacher, 2);
+    const out = nextOut();
+    const result = select({ arch: 'vit', teacher, out, student: STUDENT, teacherConfig: HEADS });
+    expect(result.teacherConfig).toMatchObject({ reg_tokens: 4, class_token: false, global_pool: 'avg', qkv_bias: false, img_size: 32 });
+    const reader = openCheckpoint(out);
+    expect(reader.tensors.get('reg_token')!.shape).toEqual([1, 4, 24]);
+    expect(reader.tensors.get('pos_embed')!.shape).toEqual([1, 4 + 16, 24]);
+    expect(reader.tensors.get('fc_norm.weight')!.shape).toEqual([24]);
+    expect(reader.tensors.get('blocks.1.ls2.gamma')!.shape).toEqual([24]);
+    expect(reader.tensors.has('blocks.0.attn.qkv.bias')).toBe(false);
+    expect(reader.tensors.has('cls_token')).toBe(false);
+    reader.close();
+  });
+
+  it('a different token grid is refused (position embeddings are kept for the same grid)', () => {
+    expect(() => select({ arch: 'vit', teacher: floatTeacher, out: nextOut(), student: { ...STUDENT, img_size: 16 } }))
+      .toThrow(/token grid.*17.*5/);
+  });
+});
