@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Tests spawn PyTorch and the CLI; two workers match the two cores.
     maxWorkers: 2,
+    // Two workers already fill the two cores; OpenBLAS threads on top would only contend.
+    env: { OPENBLAS_NUM_THREADS: '1' },
   },
 });
