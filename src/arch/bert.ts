@@ -5,8 +5,7 @@
 // Bare BertModel checkpoints have no "bert." prefix and no heads; pooler and heads are optional for that reason.
 import { DeclBuilder } from './builder.js';
 import { ConfigError, positiveInt } from './config-util.js';
-import { studentHeads } from './gpt2.js';
-import { hfBool, hfInt, namePrefix, normalizeOverrides, scaled, type HfFamily, type HfJson } from './hf-config.js';
+import { hfBool, hfInt, namePrefix, normalizeOverrides, scaledWidth, studentHeads, type HfFamily, type HfJson } from './hf-config.js';
 
 export interface BertConfig {
   vocab_size: number;
@@ -57,7 +56,7 @@ export const bert: HfFamily<BertConfig> = {
     const c = { ...teacher, ...o } as BertConfig;
     const hidden = positiveInt(c.hidden_size, 'hidden_size');
     c.num_attention_heads = studentHeads(teacher.hidden_size, teacher.num_attention_heads, hidden, o.num_attention_heads);
-    if (o.intermediate_size === undefined) c.intermediate_size = scaled(teacher.intermediate_size, hidden, teacher.hidden_size) ?? teacher.intermediate_size;
+    if (o.intermediate_size === undefined) c.intermediate_size = scaledWidth(teacher.intermediate_size, hidden, teacher.hidden_size);
     validate(c);
     if (c.hidden_size / c.num_attention_heads > teacher.hidden_size / teacher.num_attention_heads) {
       throw new ConfigError(`heads of ${c.hidden_size / c.num_attention_heads} dimensions are wider than the teacher's ${teacher.hidden_size / teacher.num_attention_heads}`);

@@ -39,8 +39,7 @@ export class DeclBuilder {
   /** A tensor that only some checkpoints of the family hold (see TensorDecl.optional). */
   optionalTensor(name: string, component: Component, ...axes: AxisLike[]): this {
     this.tensor(name, component, ...axes);
-    const last = this.tensors.pop()!;
-    this.tensors.push({ ...last, optional: true });
+    this.tensors[this.tensors.length - 1] = { ...this.tensors.at(-1)!, optional: true };
     return this;
   }
 

@@ -4,7 +4,7 @@
 // the fused [q; k; v] on the second axis. Learned position embeddings (wpe) keep every position.
 import { DeclBuilder } from './builder.js';
 import { ConfigError, positiveInt } from './config-util.js';
-import { hfBool, hfInt, namePrefix, normalizeOverrides, scaled, type HfFamily, type HfJson } from './hf-config.js';
+import { hfBool, hfInt, namePrefix, normalizeOverrides, scaledWidth, studentHeads, type HfFamily, type HfJson } from './hf-config.js';
 
 export interface Gpt2Config {
   vocab_size: number;
@@ -26,15 +26,6 @@ function validate(c: Gpt2Config): Gpt2Config {
   for (const f of ['vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head', 'n_inner'] as const) positiveInt(c[f], f);
   if (c.n_embd % c.n_head !== 0) throw new ConfigError(`n_embd ${c.n_embd} is not divisible by n_head ${c.n_head}`);
   return c;
-}
-
-/** Multi-head attention with head_dim = hidden / heads: a narrower student keeps the teacher's head width. */
-export function studentHeads(teacherHidden: number, teacherHeads: number, hidden: number, heads: unknown): number {
-  if (heads !== undefined) return positiveInt(heads, 'number of attention heads');
-  if (hidden === teacherHidden) return teacherHeads;
-  const n = scaled(teacherHeads, hidden, teacherHidden);
-  if (n === null) throw new ConfigError(`a hidden size of ${hidden} does not give a whole number of ${teacherHidden / teacherHeads}-wide heads; give the number of attention heads`);
-  return n;
 }
 
 export const gpt2: HfFamily<Gpt2Config> = {
@@ -62,7 +53,7 @@ export const gpt2: HfFamily<Gpt2Config> = {
     const c = { ...teacher, ...o } as Gpt2Config;
     c.n_head = studentHeads(teacher.n_embd, teacher.n_head, positiveInt(c.n_embd, 'n_embd'), o.n_head);
     // The MLP keeps the teacher's ratio unless given (4 x n_embd stays 4 x n_embd).
-    if (o.n_inner === undefined) c.n_inner = scaled(teacher.n_inner, c.n_embd, teacher.n_embd) ?? teacher.n_inner;
+    if (o.n_inner === undefined) c.n_inner = scaledWidth(teacher.n_inner, c.n_embd, teacher.n_embd);
     validate(c);
     if (c.n_embd / c.n_head > teacher.n_embd / teacher.n_head) {
       throw new ConfigError(`heads of ${c.n_embd / c.n_head} dimensions are wider than the teacher's ${teacher.n_embd / teacher.n_head}`);

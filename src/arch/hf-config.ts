@@ -95,10 +95,24 @@ export function normalizeOverrides(
   return out;
 }
 
+/** The MLP width of a student whose hidden size changed, at the teacher's ratio (unless the user gives it). */
+export function scaledWidth(teacherWidth: number, hidden: number, teacherHidden: number): number {
+  return Math.max(1, Math.round((teacherWidth * hidden) / teacherHidden));
+}
+
 /** `value * num / den` when it is a whole number, else null. */
 export function scaled(value: number, num: number, den: number): number | null {
   const v = (value * num) / den;
   return Number.isInteger(v) && v > 0 ? v : null;
+}
+
+/** Multi-head attention with head_dim = hidden / heads: a narrower student keeps the teacher's head width. */
+export function studentHeads(teacherHidden: number, teacherHeads: number, hidden: number, heads: unknown): number {
+  if (heads !== undefined) return positiveInt(heads, 'number of attention heads');
+  if (hidden === teacherHidden) return teacherHeads;
+  const n = scaled(teacherHeads, hidden, teacherHidden);
+  if (n === null) throw new ConfigError(`a hidden size of ${hidden} does not give a whole number of ${teacherHidden / teacherHeads}-wide heads; give the number of attention heads`);
+  return n;
 }
 
 const TORCH_DTYPES: Readonly<Record<string, string>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };

@@ -11,7 +11,7 @@
 import { DeclBuilder } from './builder.js';
 import { ConfigError, positiveInt } from './config-util.js';
 import {
-  hfBool, hfInt, namePrefix, normalizeOverrides, scaled, type HfFamily, type HfJson,
+  hfBool, hfInt, namePrefix, normalizeOverrides, scaled, scaledWidth, type HfFamily, type HfJson,
 } from './hf-config.js';
 
 export interface LlamaConfig {
@@ -98,11 +98,14 @@ export const llama: HfFamily<LlamaConfig> = {
       if (heads === null) throw new ConfigError(`hidden_size ${c.hidden_size} does not give a whole number of heads at the teacher's ratio; give num_attention_heads`);
       c.num_attention_heads = heads;
     }
+    if (o.intermediate_size === undefined) c.intermediate_size = scaledWidth(teacher.intermediate_size, c.hidden_size, teacher.hidden_size);
     if (o.num_key_value_heads === undefined) {
-      // Multi-head stays multi-head; grouped-query keeps the teacher's query heads per group.
+      // Multi-head stays multi-head. Grouped-query keeps the teacher's key/value groups when they divide the
+      // heads (as the Llama 3 sizes share 8 groups), otherwise the teacher's query heads per group.
+      const heads = positiveInt(c.num_attention_heads, 'num_attention_heads');
       const perGroup = teacher.num_attention_heads / teacher.num_key_value_heads;
-      const kv = scaled(positiveInt(c.num_attention_heads, 'num_attention_heads'), 1, perGroup);
-      if (kv === null) throw new ConfigError(`num_attention_heads ${c.num_attention_heads} is not a multiple of the teacher's ${perGroup} query heads per key/value group; give num_key_value_heads`);
+      const kv = perGroup === 1 ? heads : heads % teacher.num_key_value_heads === 0 ? teacher.num_key_value_heads : scaled(heads, 1, perGroup);
+      if (kv === null) throw new ConfigError(`num_attention_heads ${heads} fits neither the teacher's ${teacher.num_key_value_heads} key/value groups nor its ${perGroup} query heads per group; give num_key_value_heads`);
       c.num_key_value_heads = kv;
     }
     validate(c);

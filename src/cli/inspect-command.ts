@@ -13,17 +13,33 @@ export interface InspectReport {
   dtypes: Record<string, number>;
   architecture: string | null;
   config: Record<string, unknown> | null;
+  /** For a Hugging Face model folder: what its config.json says, and how the weights match the family. */
+  hf: HfReport | null;
+}
+
+export interface HfReport {
+  model_type: string | null;
+  /** The config.json fields selection reads and changes. */
+  config: Record<string, unknown>;
+  /** Tokenizer, generation and license files a student folder gets a copy of. */
+  companion_files: string[];
+  /** Tensors the family declares that the checkpoint lacks, and tensors it has that selection ignores. */
+  missing: string[];
+  ignored: string[];
+  /** Why the folder cannot be selected from, when it cannot. */
+  problem: string | null;
 }
 
 export async function inspectCheckpoint(file: string): Promise<InspectReport> {
-  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }] = await Promise.all([
-    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/open.js'),
+  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }] = await Promise.all([
+    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/open.js'), import('../arch/hf-config.js'),
   ]);
   const reader = openCheckpoint(file);
   try {
     const tensors = [...reader.tensors.values()];
     const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
-    const family = detectFamily(shapes);
+    const hf = isHfFolder(file) ? await inspectHf(file, shapes) : null;
+    const family = hf ? null : detectFamily(shapes);
     const dtypes: Record<string, number> = {};
     let parameters = 0;
     let bytes = 0;
@@ -42,11 +58,35 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
       parameters,
       bytes,
       dtypes,
-      architecture: family?.name ?? null,
-      config: family ? (family.inferConfig(shapes) as Record<string, unknown>) : null,
+      architecture: hf ? hf.architecture : family?.name ?? null,
+      config: hf ? hf.config : family ? (family.inferConfig(shapes) as Record<string, unknown>) : null,
+      hf: hf?.report ?? null,
     };
   } finally {
     reader.close();
+  }
+}
+
+async function inspectHf(dir: string, shapes: ReadonlyMap<string, readonly number[]>) {
+  const [{ readHfConfig, companionFiles }, { hfFamilyFor }] = await Promise.all([import('../arch/hf-config.js'), import('../arch/index.js')]);
+  const json = readHfConfig(dir);
+  const report: HfReport = {
+    model_type: typeof json.model_type === 'string' ? json.model_type : null,
+    config: {}, companion_files: companionFiles(dir), missing: [], ignored: [], problem: null,
+  };
+  try {
+    const family = hfFamilyFor(json);
+    const config = family.fromHf(json, new Set(shapes.keys()));
+    const decl = family.declare(config);
+    const declared = new Set(decl.tensors.map((t) => t.name));
+    report.missing = decl.tensors.filter((t) => !t.optional && !shapes.has(t.name)).map((t) => t.name);
+    report.ignored = [...shapes.keys()].filter((name) => !declared.has(name));
+    const fields = ['model_type', 'vocab_size', 'tie_word_embeddings', 'head_dim', ...family.studentFields];
+    report.config = Object.fromEntries(fields.filter((f) => f in json).map((f) => [f, json[f]]));
+    return { architecture: family.name, config: config as Record<string, unknown>, report };
+  } catch (e) {
+    report.problem = (e as Error).message;
+    return { architecture: null, config: null, report };
   }
 }
 
@@ -69,7 +109,7 @@ export function inspectCommand(): Command {
       const lines = [
         `${report.path}: ${report.format}, ${report.files.length} file(s)`,
         `architecture: ${report.architecture ?? 'not recognised (use --arch generic to select from it)'}`,
-        ...(report.config ? [`config: ${JSON.stringify(report.config)}`] : []),
+        ...(report.hf ? hfLines(report.hf) : report.config ? [`config: ${JSON.stringify(report.config)}`] : []),
         `tensors: ${report.tensors.length}, parameters: ${formatCount(report.parameters)} (${report.parameters}), size: ${formatBytes(report.bytes)}`,
         `dtypes: ${Object.entries(report.dtypes).map(([d, n]) => `${d} ${formatCount(n)}`).join(', ')}`,
         ...(Object.keys(report.metadata).length ? [`metadata: ${Object.keys(report.metadata).join(', ')}`] : []),
@@ -79,4 +119,15 @@ export function inspectCommand(): Command {
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+function hfLines(hf: HfReport): string[] {
+  const list = (names: string[]) => (names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', '));
+  return [
+    `Hugging Face folder: model_type ${hf.model_type ?? '(none)'}${hf.problem ? ` (${hf.problem})` : ''}`,
+    ...(Object.keys(hf.config).length ? [`config.json: ${JSON.stringify(hf.config)}`] : []),
+    `companion files: ${hf.companion_files.length ? hf.companion_files.join(', ') : 'none'}`,
+    ...(hf.missing.length ? [`missing tensors (select will fail): ${list(hf.missing)}`] : []),
+    ...(hf.ignored.length ? [`tensors selection ignores: ${list(hf.ignored)}`] : []),
+  ];
 }

@@ -40,10 +40,11 @@ export function selectCommand(): Command {
       + 'sub-tensor of the student\'s shape (element selection). The teacher is read lazily and never modified;\n'
       + 'the output is a safetensors file that PyTorch, timm and Hugging Face load as they are, plus a\n'
       + '<out>.selection.json record of every tensor\'s source and kept indices.\n\n'
-      + 'Language models: the teacher is a Hugging Face model folder (config.json + model.safetensors or shards)\n'
-      + 'and the output is a new folder that transformers loads as it is: config.json updated, tokenizer and\n'
-      + 'generation files copied, weights sharded like save_pretrained (5GB by default), dtype kept, and\n'
-      + 'wsel_selection.json. The vocabulary and positions are never subsampled, tied embeddings stay tied,\n'
+      // One line: commander wraps it to the terminal.
+      + 'Language models: the teacher is a Hugging Face model folder (config.json + model.safetensors or shards) '
+      + 'and the output is a new folder that transformers loads as it is: config.json updated, tokenizer and '
+      + 'generation files copied, weights sharded like save_pretrained (5GB by default), dtype kept, and '
+      + 'wsel_selection.json. The vocabulary and positions are never subsampled, tied embeddings stay tied, '
       + 'whole heads and key/value groups are kept (grouped-query attention), rotary pairs stay together.',
     )
     .option('--arch <family>', `model family: ${ARCH_NAMES.join(', ')}. auto: a folder with config.json is read as a Hugging Face model (as hf), a file is recognised by its tensor names (vit, convnext, mixer); hf: the family from config.json's model_type (llama covers llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text); generic: any model, given --student-template`, 'auto')
@@ -73,8 +74,9 @@ Examples:
   wsel select --arch gpt2 --teacher gpt2-medium/ --student '{"n_embd":768,"n_layer":12}' --out gpt2-init/
 
 Language-model students: head_dim stays the teacher's unless given (fewer heads when hidden_size shrinks);
-num_key_value_heads keeps the teacher's query heads per group unless given; each student key/value group is a
-teacher group with some of its own query heads. A smaller head_dim keeps rotary pairs (j, j + head_dim/2).
+the MLP keeps the teacher's ratio to hidden_size unless given; num_key_value_heads stays the teacher's when it
+divides the heads, else the teacher's query heads per group is kept. Each student key/value group is a teacher
+group with some of its own query heads; a smaller head_dim keeps rotary pairs (j, j + head_dim/2) together.
 
 Element rules: uniform (default; the paper's rule, bit-exact with its reference code), first, random (one
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;

@@ -22,8 +22,12 @@ export interface HfTeacher {
   readonly family: HfFamily<any>;
 }
 
-/** The teacher folder's config and family: `arch` names the family, or "hf"/"auto" detect it from model_type. */
-export function openHfTeacher(dir: string, arch: string, corrections?: Record<string, unknown>): HfTeacher {
+/**
+ * The teacher folder's config and family: `arch` names the family, or "hf"/"auto" detect it from model_type.
+ * `teacher` is the folder or a weights file in it (model.safetensors.index.json, model.safetensors).
+ */
+export function openHfTeacher(teacher: string, arch: string, corrections?: Record<string, unknown>): HfTeacher {
+  const dir = isDirectory(teacher) ? teacher : path.dirname(teacher);
   const json = { ...readHfConfig(dir), ...corrections };
   const named = HF_FAMILIES[arch];
   if (named) {
@@ -33,6 +37,14 @@ export function openHfTeacher(dir: string, arch: string, corrections?: Record<st
     return { dir, json, family: named };
   }
   return { dir, json, family: hfFamilyFor(json) };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export interface HfDeclarations {
