@@ -3,11 +3,15 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../arch/config-util.js';
 import { CheckpointError } from '../checkpoint/types.js';
 import { SelectionError } from '../selection/plan.js';
+import { TrainingError, TrainingInterrupted } from '../training/errors.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './common.js';
 import { demoCommand } from './demo-command.js';
+import { evalCommand } from './eval-command.js';
 import { inspectCommand } from './inspect-command.js';
+import { pruneCommand } from './prune-command.js';
 import { selectCommand } from './select-command.js';
+import { trainCommand } from './train-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('wsel')
@@ -15,7 +19,10 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [selectCommand(), inspectCommand(), demoCommand()]) {
+  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), pruneCommand(), demoCommand()]) {
+    // Descriptions are written as wrapped source lines; commander re-wraps to the terminal, so single line
+    // breaks become spaces and only blank lines separate paragraphs.
+    command.description(command.description().replace(/(?<!\n)\n(?!\n)/g, ' '));
     program.addCommand(command.exitOverride());
   }
   return program;
@@ -32,7 +39,11 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`wsel: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof CheckpointError || e instanceof SelectionError || e instanceof ConfigError) {
+    if (e instanceof TrainingInterrupted) {
+      process.stderr.write(`wsel: ${e.message}\n`);
+      return 130;
+    }
+    if (e instanceof CheckpointError || e instanceof SelectionError || e instanceof ConfigError || e instanceof TrainingError) {
       process.stderr.write(`wsel: error: ${e.message}\n`);
       return 1;
     }
