@@ -1,7 +1,7 @@
 // Training-step benchmark: one AdamW step (forward, cross-entropy, backward, update) at batch 64 on
 // random data, for workloads defined identically in bench/train_reference.py (PyTorch).
 
-import { blasBackend } from './blas.js';
+import { blasBackend, setBlasThreads } from './blas.js';
 import { backward, noGrad } from './autograd.js';
 import { crossEntropy } from './ops/loss.js';
 import { AdamW, paramGroupsWeightDecay } from './optim/index.js';
@@ -43,6 +43,8 @@ export interface BenchTrainOptions {
   warmup?: number;
   batch?: number;
   seed?: number;
+  /** BLAS threads (OpenBLAS only); default: leave as configured (all cores). */
+  threads?: number;
 }
 
 export interface BenchTrainResult {
@@ -51,6 +53,8 @@ export interface BenchTrainResult {
   steps: number;
   msPerStepMedian: number;
   msPerStep: number[];
+  /** Median process CPU time (all threads, user + system) per step: robust to other load on the machine. */
+  cpuMsPerStepMedian: number;
   /** Peak resident set size of the process so far, MiB. */
   peakRssMiB: number;
   backend: string;
@@ -64,6 +68,7 @@ export function benchTrain(opts: BenchTrainOptions): BenchTrainResult {
   const steps = opts.steps ?? 10;
   const warmup = opts.warmup ?? 2;
   const batch = opts.batch ?? 64;
+  if (opts.threads !== undefined) setBlasThreads(opts.threads);
   const rng = new Rng(opts.seed ?? 0);
   const model = w.build();
   model.train();
@@ -81,17 +86,25 @@ export function benchTrain(opts: BenchTrainOptions): BenchTrainResult {
   let loss = NaN;
   for (let i = 0; i < warmup; i++) loss = step();
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     loss = step();
     times.push(performance.now() - t0);
+    const c1 = process.cpuUsage(c0);
+    cpu.push((c1.user + c1.system) / 1000);
   }
-  const sorted = [...times].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const median = medianOf(times);
   const be = blasBackend();
   return {
-    workload: w.name, batch, steps, msPerStepMedian: median, msPerStep: times,
+    workload: w.name, batch, steps, msPerStepMedian: median, msPerStep: times, cpuMsPerStepMedian: medianOf(cpu),
     peakRssMiB: process.resourceUsage().maxRSS / 1024, backend: be.name, threads: be.threads, finalLoss: loss,
   };
+}
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

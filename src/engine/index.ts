@@ -10,3 +10,4 @@ export { Rng } from './random.js';
 export { erf, erfc } from './erf.js';
 export * from './optim/index.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+export { saveModel, loadModel, readStateDict, type SaveOptions } from './serialize.js';

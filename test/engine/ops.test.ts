@@ -260,3 +260,23 @@ describe('losses', () => {
     expect(Math.abs(distillationKL(t, t, 4).item())).toBeLessThan(1e-6);
   });
 });
+
+describe('composed graphs (first-write and accumulate gradient paths, fan-out)', () => {
+  it('transformer-like chain through intermediates', () => {
+    const [b, t, d, h] = [2, 3, 4, 2];
+    check((x, w1, b1, w2, lw, lb) => {
+      const y = layerNorm(x, lw, lb, 1e-6);                         // intermediate, consumed twice
+      const qkv = linear(y, w1, b1);                                 // (B, T, 3D)
+      const a = multiHeadAttention(qkv, h);
+      const z = add(gelu(linear(a, w2)), mul(y, y));                 // residual-style fan-in
+      return add(reshape(z, [b * t, d]), reshape(y, [b * t, d]));
+    }, [randn([b, t, d], 1), randn([3 * d, d], 2, 0.5), randn([3 * d], 3), randn([d, d], 4, 0.5), randn([d], 5), randn([d], 6)]);
+  });
+  it('conv chain: patchEmbed → depthwise (NHWC) → layerNorm → pool', () => {
+    check((x, w, bb, dw) => {
+      const y = patchEmbed(x, w, bb, 'nchw');
+      const z = depthwiseConv2dNhwc(y, dw, null, { padding: 1 });
+      return globalAvgPool(add(layerNorm(z, null, null, 1e-6), y), 'nhwc');
+    }, [randn([2, 2, 4, 4], 1), randn([3, 2, 2, 2], 2), randn([3], 3), randn([3, 1, 3, 3], 4)]);
+  });
+});

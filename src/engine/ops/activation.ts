@@ -1,6 +1,7 @@
 // GELU (exact erf form, PyTorch's default), softmax and log-softmax over the last dim.
 
-import { gradOf, gradTarget, record } from '../autograd.js';
+import { gradOf, gradTarget, needsGrad, record } from '../autograd.js';
+import { scratch } from '../pool.js';
 import { erfc } from '../erf.js';
 import { empty, type Tensor } from '../tensor.js';
 
@@ -8,49 +9,53 @@ const INV_SQRT2 = 0.7071067811865476;
 const INV_SQRT_2PI = 0.3989422804014327;
 
 // GELU runs on tens of millions of elements per training step, and exp-based erfc costs ~20 ns each.
-// So gelu and gelu' are evaluated by cubic Hermite interpolation in tables built once from the
-// accurate erfc: on nodes 1/128 apart the interpolation error is below 1e-9 (bounded by
-// h^4/384 * max|4th derivative|), far under float32 rounding. Outside [-10, 10], gelu(x) is x or 0
-// to double precision (Phi(-10) = 8e-24).
+// So gelu and gelu' are piecewise cubics: on each interval of width 1/128 the cubic Hermite
+// interpolant of the accurate erfc-based value and derivative, stored as Horner coefficients. The
+// interpolation error is below 1e-9 (h^4/384 * max|4th derivative|), far under float32 rounding.
+// Outside [-10, 10], gelu(x) is x or 0 to double precision (Phi(-10) = 8e-24).
 const T_LO = -10;
 const T_HI = 10;
 const T_SCALE = 128;
-const T_H = 1 / T_SCALE;
-const T_N = (T_HI - T_LO) * T_SCALE + 2;
-const G0 = new Float64Array(T_N); // gelu
-const G1 = new Float64Array(T_N); // gelu' * h (pre-scaled Hermite tangent)
-const D0 = new Float64Array(T_N); // gelu'
-const D1 = new Float64Array(T_N); // gelu'' * h
-for (let i = 0; i < T_N; i++) {
-  const x = T_LO + i * T_H;
-  const cdf = 0.5 * erfc(-x * INV_SQRT2);
-  const pdf = INV_SQRT_2PI * Math.exp(-0.5 * x * x);
-  G0[i] = x * cdf;
-  G1[i] = (cdf + x * pdf) * T_H;
-  D0[i] = cdf + x * pdf;
-  D1[i] = pdf * (2 - x * x) * T_H;
+const T_INTERVALS = (T_HI - T_LO) * T_SCALE;
+
+/** Horner coefficients [c0, c1, c2, c3] per interval of the Hermite cubic through f, f' at both ends. */
+function hermiteTable(f: (x: number) => number, df: (x: number) => number): Float64Array {
+  const h = 1 / T_SCALE;
+  const c = new Float64Array(T_INTERVALS * 4 + 4);
+  for (let i = 0; i < T_INTERVALS; i++) {
+    const a = T_LO + i * h;
+    const f0 = f(a), f1 = f(a + h), m0 = df(a) * h, m1 = df(a + h) * h;
+    c[4 * i] = f0;
+    c[4 * i + 1] = m0;
+    c[4 * i + 2] = 3 * (f1 - f0) - 2 * m0 - m1;
+    c[4 * i + 3] = 2 * (f0 - f1) + m0 + m1;
+  }
+  return c;
 }
+
+const cdf = (x: number): number => 0.5 * erfc(-x * INV_SQRT2);
+const pdf = (x: number): number => INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+const GELU = hermiteTable((x) => x * cdf(x), (x) => cdf(x) + x * pdf(x));
+const GELU_GRAD = hermiteTable((x) => cdf(x) + x * pdf(x), (x) => pdf(x) * (2 - x * x));
 
 /** Exact-form gelu(x) = x * Phi(x) of one number (table-interpolated, see above). */
 export function geluScalar(v: number): number {
   if (!(v > T_LO && v < T_HI)) return v >= T_HI ? v : v <= T_LO ? 0 : NaN;
   const u = (v - T_LO) * T_SCALE;
-  const i = u | 0;
-  const t = u - i;
-  const t2 = t * t;
-  const t3 = t2 * t;
-  return (2 * t3 - 3 * t2 + 1) * G0[i]! + (t3 - 2 * t2 + t) * G1[i]! + (3 * t2 - 2 * t3) * G0[i + 1]! + (t3 - t2) * G1[i + 1]!;
+  const k = u | 0;
+  const t = u - k;
+  const j = k << 2;
+  return GELU[j]! + t * (GELU[j + 1]! + t * (GELU[j + 2]! + t * GELU[j + 3]!));
 }
 
 /** gelu'(x) = Phi(x) + x * phi(x) (table-interpolated). */
 export function geluGradScalar(v: number): number {
   if (!(v > T_LO && v < T_HI)) return v >= T_HI ? 1 : v <= T_LO ? 0 : NaN;
   const u = (v - T_LO) * T_SCALE;
-  const i = u | 0;
-  const t = u - i;
-  const t2 = t * t;
-  const t3 = t2 * t;
-  return (2 * t3 - 3 * t2 + 1) * D0[i]! + (t3 - 2 * t2 + t) * D1[i]! + (3 * t2 - 2 * t3) * D0[i + 1]! + (t3 - t2) * D1[i + 1]!;
+  const k = u | 0;
+  const t = u - k;
+  const j = k << 2;
+  return GELU_GRAD[j]! + t * (GELU_GRAD[j + 1]! + t * (GELU_GRAD[j + 2]! + t * GELU_GRAD[j + 3]!));
 }
 
 /** Kernel: o[i] = gelu(x[i]). */
@@ -64,13 +69,39 @@ export function geluBackward(x: Float32Array, g: Float32Array, gx: Float32Array,
   else for (let i = start; i < end; i++) gx[i] += g[i]! * geluGradScalar(x[i]!);
 }
 
+/** Kernel: o[i] = gelu(x[i]) and d[i] = gelu'(x[i]) from one table position (training forward). */
+export function geluForwardWithGrad(x: Float32Array, o: Float32Array, d: Float32Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const v = x[i]!;
+    if (v > T_LO && v < T_HI) {
+      const u = (v - T_LO) * T_SCALE;
+      const k = u | 0;
+      const t = u - k;
+      const j = k << 2;
+      o[i] = GELU[j]! + t * (GELU[j + 1]! + t * (GELU[j + 2]! + t * GELU[j + 3]!));
+      d[i] = GELU_GRAD[j]! + t * (GELU_GRAD[j + 1]! + t * (GELU_GRAD[j + 2]! + t * GELU_GRAD[j + 3]!));
+    } else {
+      o[i] = geluScalar(v);
+      d[i] = geluGradScalar(v);
+    }
+  }
+}
+
 export function gelu(x: Tensor): Tensor {
   const out = empty(x.shape);
   const xd = x.data;
-  geluForward(xd, out.data, 0, xd.length);
+  if (!needsGrad(x)) {
+    geluForward(xd, out.data, 0, xd.length);
+    return out;
+  }
+  // Training: keep gelu'(x) from the same table lookup, so backward is a single multiply.
+  const deriv = scratch(xd.length);
+  geluForwardWithGrad(xd, out.data, deriv, 0, xd.length);
   return record(out, 'gelu', [x], (g) => {
     const gx = gradTarget(x)!;
-    geluBackward(xd, g, gx.buf, 0, xd.length, gx.fresh);
+    const b = gx.buf;
+    if (gx.fresh) for (let i = 0; i < g.length; i++) b[i] = g[i]! * deriv[i]!;
+    else for (let i = 0; i < g.length; i++) b[i] += g[i]! * deriv[i]!;
   });
 }
 

@@ -111,8 +111,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const od = out.data;
   let beta = 0;
   if (bias) {
-    const bd = bias.data;
-    for (let r = 0; r < rows; r++) od.set(bd, r * outF);
+    // Broadcast the bias into every row as a rank-1 product ones(rows x 1) @ b(1 x out), then
+    // accumulate x @ W^T on top: both in the (threaded) BLAS.
+    sgemm(false, false, rows, outF, 1, 1, onesVector(rows), 0, 1, bias.data, 0, outF, 0, od, 0, outF);
     beta = 1;
   }
   sgemm(false, true, rows, outF, inF, 1, xd, 0, inF, wd, 0, inF, beta, od, 0, outF);

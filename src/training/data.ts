@@ -1,0 +1,103 @@
+// Data for training and evaluation: a dataset by name or path, a seeded class-balanced train subset, and the
+// transforms that bring its images to the model's input (size, channels, normalization) with the requested
+// augmentation.
+import {
+  DataLoader, datasetDefaults, loadDataset, makeTransforms, stratifiedSubset,
+  type BatchTransform, type Dataset, type DatasetDefaults,
+} from '../data/index.js';
+import { TrainingError } from './errors.js';
+import { modelInput, type ModelSpec } from './model-config.js';
+
+/** Augmentation settings; unset fields take the dataset's defaults (datasetDefaults in src/data). */
+export interface AugmentOptions {
+  cropPad?: number;
+  flip?: boolean;
+  mixup?: number;
+  cutmix?: number;
+  labelSmoothing?: number;
+}
+
+export function loadDatasetOrThrow(spec: string): Dataset {
+  try {
+    return loadDataset(spec);
+  } catch (e) {
+    throw new TrainingError(`--data ${spec}: ${(e as Error).message}`);
+  }
+}
+
+/** The square input side a model takes for a dataset: its img_size, or (ConvNeXt) the image side rounded up to 32. */
+export function inputSide(spec: ModelSpec, dataset: Pick<Dataset, 'height' | 'width'>, override?: number): number {
+  const input = modelInput(spec);
+  if (input.size !== null) {
+    if (override !== undefined && override !== input.size) throw new TrainingError(`--img-size ${override} differs from the model's img_size ${input.size}`);
+    return input.size;
+  }
+  return override ?? Math.ceil(Math.max(dataset.height, dataset.width) / 32) * 32;
+}
+
+export interface ResolvedAugment extends DatasetDefaults {}
+
+export function resolveAugment(dataset: Dataset, side: number, aug: AugmentOptions): ResolvedAugment {
+  const d = datasetDefaults(dataset, side);
+  const r: ResolvedAugment = {
+    ...d,
+    ...(aug.cropPad !== undefined ? { cropPad: aug.cropPad } : {}),
+    ...(aug.flip !== undefined ? { flip: aug.flip } : {}),
+    ...(aug.mixup !== undefined ? { mixupAlpha: aug.mixup } : {}),
+    ...(aug.cutmix !== undefined ? { cutmixAlpha: aug.cutmix } : {}),
+    ...(aug.labelSmoothing !== undefined ? { labelSmoothing: aug.labelSmoothing } : {}),
+  };
+  // Padding (a 28 px digit centred in 32 px) only grows images; a smaller model input is reached by resizing.
+  if (side < Math.max(dataset.height, dataset.width)) r.fit = 'resize';
+  if (!(Number.isInteger(r.cropPad) && r.cropPad >= 0)) throw new TrainingError(`crop padding must be a non-negative integer, got ${r.cropPad}`);
+  for (const [k, v] of [['mixup', r.mixupAlpha], ['cutmix', r.cutmixAlpha]] as const) if (!(v >= 0)) throw new TrainingError(`--${k} must be >= 0, got ${v}`);
+  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new TrainingError(`--smoothing must be in [0, 1), got ${r.labelSmoothing}`);
+  return r;
+}
+
+export interface TrainData {
+  dataset: Dataset;
+  side: number;
+  augment: ResolvedAugment;
+  train: BatchTransform;
+  eval: BatchTransform;
+  /** Train sample indices (all, or the stratified subset). */
+  trainIndices: Int32Array | null;
+  evalIndices: Int32Array | null;
+}
+
+export function prepareData(dataset: Dataset, spec: ModelSpec, opts: {
+  trainSize?: number; evalSize?: number; seed: number; augment: AugmentOptions; imgSize?: number;
+}): TrainData {
+  const side = inputSide(spec, dataset, opts.imgSize);
+  const augment = resolveAugment(dataset, side, opts.augment);
+  const { channels } = modelInput(spec);
+  if (!(dataset.channels === channels || (dataset.channels === 1 && channels === 3) || (dataset.channels === 3 && channels === 1))) {
+    throw new TrainingError(`the model takes ${channels}-channel input and ${dataset.source} has ${dataset.channels} channels`);
+  }
+  const t = makeTransforms(dataset, { size: side, channels }, augment);
+  const subset = (n: number | undefined, labels: ArrayLike<number>, what: string, salt: number): Int32Array | null => {
+    if (n === undefined || n >= labels.length) return null;
+    if (!(Number.isInteger(n) && n > 0)) throw new TrainingError(`--${what} must be a positive integer, got ${n}`);
+    return stratifiedSubset(labels, n, opts.seed + salt);
+  };
+  return {
+    dataset, side, augment, train: t.train, eval: t.eval,
+    trainIndices: subset(opts.trainSize, dataset.train.labels, 'train-size', 0),
+    evalIndices: subset(opts.evalSize, dataset.test.labels, 'eval-size', 1),
+  };
+}
+
+export function trainLoader(d: TrainData, batchSize: number, seed: number): DataLoader {
+  const n = d.trainIndices?.length ?? d.dataset.train.n;
+  return new DataLoader(d.dataset.train, {
+    batchSize, shuffle: true, seed, transform: d.train,
+    // A short last batch would make a noisy step; drop it as timm does, unless the whole set is one batch.
+    dropLast: n > batchSize,
+    ...(d.trainIndices ? { indices: d.trainIndices } : {}),
+  });
+}
+
+export function evalLoader(d: TrainData, batchSize: number): DataLoader {
+  return new DataLoader(d.dataset.test, { batchSize, transform: d.eval, ...(d.evalIndices ? { indices: d.evalIndices } : {}) });
+}

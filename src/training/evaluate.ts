@@ -1,0 +1,62 @@
+// Evaluation: accuracy, mean cross-entropy and per-class accuracy over a loader, in inference mode.
+import type { DataLoader } from '../data/index.js';
+import { crossEntropy, noGrad, tensor, tidy } from '../engine/index.js';
+import type { Model } from '../models/index.js';
+
+export interface ClassAccuracy {
+  class: number;
+  name: string;
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+
+export interface EvalResult {
+  n: number;
+  loss: number;
+  accuracy: number;
+  perClass: ClassAccuracy[];
+}
+
+export function evaluate(model: Model, loader: DataLoader, classNames?: readonly string[], onBatch?: (done: number, total: number) => void): EvalResult {
+  const wasTraining = model.training;
+  model.eval();
+  const k = loader.classes;
+  const correct = new Float64Array(k);
+  const total = new Float64Array(k);
+  let lossSum = 0;
+  let n = 0;
+  try {
+    noGrad(() => {
+      for (const b of loader.epoch(0)) {
+        const bn = b.shape[0];
+        lossSum += tidy(() => {
+          const logits = model.forward(tensor(b.x, b.shape));
+          const c = logits.shape[1]!;
+          const z = logits.data;
+          for (let i = 0; i < bn; i++) {
+            let arg = 0;
+            for (let j = 1; j < c; j++) if (z[i * c + j]! > z[i * c + arg]!) arg = j;
+            const y = b.y[i]!;
+            total[y]!++;
+            if (arg === y) correct[y]!++;
+          }
+          return crossEntropy(logits, b.y).item() * bn;
+        });
+        n += bn;
+        onBatch?.(b.batch + 1, loader.length);
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  let right = 0;
+  for (let i = 0; i < k; i++) right += correct[i]!;
+  return {
+    n, loss: n > 0 ? lossSum / n : NaN, accuracy: n > 0 ? right / n : NaN,
+    perClass: Array.from({ length: k }, (_, i) => ({
+      class: i, name: classNames?.[i] ?? String(i), correct: correct[i]!, total: total[i]!,
+      accuracy: total[i]! > 0 ? correct[i]! / total[i]! : NaN,
+    })),
+  };
+}

@@ -1,0 +1,19 @@
+// Training: models from `wsel select` configs and checkpoints, random-init baselines, the training loop
+// (AdamW + cosine, augmentation, KD, linear probing, pruning masks, exact resume), evaluation.
+export { TrainingError } from './errors.js';
+export {
+  MODEL_FAMILIES, buildModel, familyDefaults, headPrefix, isModelFamily, modelConfig, modelInput, resolveModelSpec,
+  type ModelSpec,
+} from './model-config.js';
+export { INIT_SCHEMES, initModel, type InitScheme } from './init.js';
+export {
+  loadIntoModel, modelMetadata, readFloat32, recordedConfig, saveModel, specFromCheckpoint, type LoadReport, type SaveDType,
+} from './checkpoint.js';
+export { ResumableAdamW } from './optimizer.js';
+export { Masks, countNonZero, globalTopK, isPrunable, pruneCheckpoint, PRUNE_KEY, type PruneRequest, type PruneResult } from './prune.js';
+export { evaluate, type EvalResult, type ClassAccuracy } from './evaluate.js';
+export { prepareData, evalLoader, trainLoader, loadDatasetOrThrow, type AugmentOptions } from './data.js';
+export {
+  train, loadCompleteModel, defaultDropPath, type TrainOptions, type TrainResult, type TrainSummary, type KdOptions, type StepProgress,
+} from './trainer.js';
+export type { EpochRecord, StepRecord } from './metrics.js';

@@ -1,0 +1,62 @@
+// The run's log: one JSON object per line in DIR/metrics.jsonl (periodic steps and every epoch), kept in step
+// order across a resume (lines past the resumed step are dropped, as that part is recomputed).
+import fs from 'node:fs';
+
+export interface StepRecord {
+  type: 'step';
+  step: number;
+  epoch: number;
+  lr: number;
+  loss: number;
+  train_acc: number;
+  images_per_s: number;
+}
+
+export interface EpochRecord {
+  type: 'epoch';
+  epoch: number;
+  step: number;
+  lr: number;
+  train_loss: number;
+  train_acc: number;
+  eval_loss: number | null;
+  eval_acc: number | null;
+  best_acc: number | null;
+  images_per_s: number;
+  elapsed_s: number;
+}
+
+export type MetricsRecord = StepRecord | EpochRecord;
+
+export class MetricsLog {
+  constructor(readonly file: string | null) {}
+
+  /** Start fresh, or (resume) keep only what was logged up to `step`. */
+  open(resumeStep: number | null): void {
+    if (this.file === null) return;
+    if (resumeStep === null || !fs.existsSync(this.file)) {
+      fs.writeFileSync(this.file, '');
+      return;
+    }
+    const kept = fs.readFileSync(this.file, 'utf8').split('\n').filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        return (JSON.parse(line) as MetricsRecord).step <= resumeStep;
+      } catch {
+        return false;
+      }
+    });
+    fs.writeFileSync(this.file, kept.map((l) => `${l}\n`).join(''));
+  }
+
+  write(r: MetricsRecord): void {
+    if (this.file !== null) fs.appendFileSync(this.file, `${JSON.stringify(r)}\n`);
+  }
+}
+
+/** Write a JSON file atomically (temp + rename). */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  fs.renameSync(tmp, file);
+}

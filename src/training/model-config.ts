@@ -1,0 +1,142 @@
+// Model configs as `wsel select` takes them (src/arch: timm constructor names) turned into the configs of the
+// trainable models (src/models). The two sides were written separately: src/arch knows fields the models do not
+// implement (ViT no_embed_class, ConvNeXt mlp_ratio), the models know training-only fields (drop_path_rate,
+// seed). This adapter validates with the selection side, so a config accepted here is one `wsel select`
+// accepts, and refuses what the model cannot build instead of silently building something else.
+import { ConfigError } from '../arch/config-util.js';
+import { convnext, CONVNEXT_DEFAULTS as ARCH_CONVNEXT_DEFAULTS, type ConvNextConfig as ArchConvNextConfig } from '../arch/convnext.js';
+import { mixer, MIXER_DEFAULTS as ARCH_MIXER_DEFAULTS, type MixerConfig as ArchMixerConfig } from '../arch/mixer.js';
+import { vit, VIT_DEFAULTS as ARCH_VIT_DEFAULTS, type VitConfig as ArchVitConfig } from '../arch/vit.js';
+import { createModel, type Model, type ModelFamily } from '../models/index.js';
+import type { ConvNextConfig, MixerConfig, VitConfig } from '../models/index.js';
+
+export const MODEL_FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
+
+/** A resolved model: its family, the selection-side config (what checkpoints record) and training extras. */
+export interface ModelSpec {
+  family: ModelFamily;
+  /** The full config with timm constructor names, as src/arch declares it (stored as `wsel.config`). */
+  config: Record<string, unknown>;
+  /** Stochastic depth rate (training only; not part of the architecture). */
+  dropPathRate: number;
+}
+
+/** Fields a train config may carry on top of the architecture's (they do not change any tensor). */
+const TRAIN_ONLY_FIELDS = ['drop_path_rate'] as const;
+
+const FAMILY_DECLS = { vit, convnext, mixer } as const;
+const ARCH_DEFAULTS: Record<ModelFamily, Record<string, unknown>> = {
+  vit: { ...ARCH_VIT_DEFAULTS },
+  convnext: { ...ARCH_CONVNEXT_DEFAULTS },
+  mixer: { ...ARCH_MIXER_DEFAULTS },
+};
+
+export function isModelFamily(name: string): name is ModelFamily {
+  return (MODEL_FAMILIES as readonly string[]).includes(name);
+}
+
+/** Defaults of a family before user overrides (timm's ImageNet defaults). */
+export function familyDefaults(family: ModelFamily): Record<string, unknown> {
+  return { ...ARCH_DEFAULTS[family] };
+}
+
+/**
+ * Validate `overrides` over `base` (both with timm names) for `family`. Unknown fields, impossible values and
+ * what the trainable model does not implement are ConfigErrors naming the field.
+ */
+export function resolveModelSpec(family: ModelFamily, base: Record<string, unknown>, overrides: Record<string, unknown> = {},
+  dropPathDefault = 0): ModelSpec {
+  const arch = FAMILY_DECLS[family];
+  if (!arch) throw new ConfigError(`unknown model family "${String(family)}" (known: ${MODEL_FAMILIES.join(', ')})`);
+  const archOverrides: Record<string, unknown> = {};
+  let dropPathRate = typeof base['drop_path_rate'] === 'number' ? base['drop_path_rate'] : dropPathDefault;
+  for (const [k, v] of Object.entries(overrides)) {
+    if ((TRAIN_ONLY_FIELDS as readonly string[]).includes(k)) {
+      if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ConfigError(`config field "${k}" must be a number in [0, 1), got ${JSON.stringify(v)}`);
+      dropPathRate = v;
+    } else {
+      archOverrides[k] = v;
+    }
+  }
+  const cleanBase = { ...familyDefaults(family), ...Object.fromEntries(Object.entries(base).filter(([k]) => k in ARCH_DEFAULTS[family])) };
+  // studentConfig = known-field check + validation over a full config, exactly what `wsel select` does.
+  // ConvNeXt's studentConfig refuses a different stage count than its "teacher"; a training config may have any.
+  const teacher = family === 'convnext' ? { ...cleanBase, ...archOverrides } : cleanBase;
+  const config = (arch.studentConfig as (t: object, o: Record<string, unknown>) => object)(teacher, archOverrides) as Record<string, unknown>;
+  checkBuildable(family, config);
+  return { family, config, dropPathRate };
+}
+
+/** What src/arch accepts but src/models cannot build. */
+function checkBuildable(family: ModelFamily, c: Record<string, unknown>): void {
+  if (family === 'vit') {
+    const v = c as unknown as ArchVitConfig;
+    if (v.no_embed_class) throw new ConfigError('no_embed_class: true is not supported by the trainable ViT');
+    if (Math.floor(v.embed_dim * v.mlp_ratio) !== Math.round(v.embed_dim * v.mlp_ratio)) {
+      throw new ConfigError(`mlp_ratio ${v.mlp_ratio} gives a non-integer MLP width for embed_dim ${v.embed_dim}`);
+    }
+    if (v.img_size % v.patch_size !== 0) throw new ConfigError(`img_size ${v.img_size} is not a multiple of patch_size ${v.patch_size}`);
+  } else if (family === 'convnext') {
+    const v = c as unknown as ArchConvNextConfig;
+    if (v.mlp_ratio !== 4) throw new ConfigError(`mlp_ratio ${v.mlp_ratio}: the trainable ConvNeXt has MLP width 4 x dim`);
+    if (v.kernel_size % 2 !== 1) throw new ConfigError(`kernel_size ${v.kernel_size} must be odd`);
+  } else {
+    const v = c as unknown as ArchMixerConfig;
+    if (v.img_size % v.patch_size !== 0) throw new ConfigError(`img_size ${v.img_size} is not a multiple of patch_size ${v.patch_size}`);
+  }
+}
+
+/** The src/models config for a spec (seed drives the model's own initialization, which the trainer overrides). */
+export function modelConfig(spec: ModelSpec, seed = 0): Partial<VitConfig> | Partial<ConvNextConfig> | Partial<MixerConfig> {
+  const c = spec.config;
+  switch (spec.family) {
+    case 'vit': {
+      const v = c as unknown as ArchVitConfig;
+      return {
+        img_size: v.img_size, patch_size: v.patch_size, in_chans: v.in_chans, num_classes: v.num_classes, embed_dim: v.embed_dim,
+        depth: v.depth, num_heads: v.num_heads, mlp_ratio: v.mlp_ratio, qkv_bias: v.qkv_bias, class_token: v.class_token,
+        global_pool: v.global_pool, reg_tokens: v.reg_tokens, init_values: v.init_values, drop_path_rate: spec.dropPathRate, seed,
+      } satisfies VitConfig;
+    }
+    case 'convnext': {
+      const v = c as unknown as ArchConvNextConfig;
+      return {
+        in_chans: v.in_chans, num_classes: v.num_classes, depths: [...v.depths], dims: [...v.dims], patch_size: v.patch_size,
+        drop_path_rate: spec.dropPathRate, ls_init_value: v.ls_init_value, kernel_size: v.kernel_size, conv_mlp: v.conv_mlp,
+        head_init_scale: 1, seed,
+      } satisfies ConvNextConfig;
+    }
+    case 'mixer': {
+      const v = c as unknown as ArchMixerConfig;
+      return {
+        img_size: v.img_size, patch_size: v.patch_size, in_chans: v.in_chans, num_classes: v.num_classes, embed_dim: v.embed_dim,
+        num_blocks: v.num_blocks, mlp_ratio: [v.mlp_ratio[0], v.mlp_ratio[1]], drop_path_rate: spec.dropPathRate, seed,
+      } satisfies MixerConfig;
+    }
+  }
+}
+
+export function buildModel(spec: ModelSpec, seed = 0): Model {
+  return createModel(spec.family, modelConfig(spec, seed) as never);
+}
+
+/** Input channels and square input side the model expects; ConvNeXt takes any side (null). */
+export function modelInput(spec: ModelSpec): { channels: number; size: number | null } {
+  const c = spec.config;
+  return { channels: c['in_chans'] as number, size: spec.family === 'convnext' ? null : (c['img_size'] as number) };
+}
+
+/** Number of classes of the classifier (0: no head). */
+export function modelClasses(spec: ModelSpec): number {
+  return spec.config['num_classes'] as number;
+}
+
+/** Names of the classifier's tensors for a family (re-initialized for a new task, trained by a linear probe). */
+export function headPrefix(family: ModelFamily): string {
+  return family === 'convnext' ? 'head.fc.' : 'head.';
+}
+
+/** timm no_weight_decay() names for a family, besides 1-D tensors and biases. */
+export function noWeightDecayNames(family: ModelFamily): string[] {
+  return family === 'vit' ? ['pos_embed', 'cls_token', 'reg_token', 'dist_token'] : [];
+}

@@ -1,0 +1,70 @@
+// `wsel train`, `wsel eval` and `wsel prune` as users run them: exit codes, messages, files.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+
+const tmp = makeTmpDir('wsel-train-cli-');
+afterAll(() => tmp.cleanup());
+
+function wsel(...args: string[]) {
+  const r = spawnSync(process.execPath, [`${REPO_ROOT}/bin/wsel.js`, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const CONFIG = JSON.stringify({ img_size: 28, patch_size: 7, in_chans: 1, embed_dim: 16, depth: 1, num_heads: 2 });
+
+describe('wsel train / eval / prune', () => {
+  it('trains, writes its files, and eval reads the result back', () => {
+    const out = tmp.file('run');
+    const r = wsel('train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--eval-size', '100',
+      '--steps', '4', '--batch-size', '16', '--out', out);
+    expect(r.stderr).toMatch(/init: random \(timm, seed 0\)/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/4\/4 steps on 64 mnist images/);
+    for (const f of ['summary.json', 'metrics.jsonl', 'last.safetensors', 'best.safetensors', 'final.safetensors']) expect(existsSync(path.join(out, f))).toBe(true);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    const e = wsel('eval', '--checkpoint', path.join(out, 'final.safetensors'), '--data', 'mnist', '--eval-size', '100', '--json');
+    expect(e.code).toBe(0);
+    const res = JSON.parse(e.stdout);
+    expect(res.accuracy).toBe(summary.final_acc);
+    expect(res.per_class).toHaveLength(10);
+    const again = wsel('train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--steps', '4', '--out', out);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a run .*--resume/);
+  });
+
+  it('bad flags exit 2, bad configs / data / checkpoints exit 1, and nothing is written', () => {
+    const out = tmp.file('never');
+    const cases: [string[], number, RegExp][] = [
+      [['--model', 'resnet', '--data', 'mnist'], 2, /--model must be one of vit, convnext, mixer/],
+      [['--data', 'mnist'], 2, /--model is required with a random --init/],
+      [['--model', 'vit', '--data', 'mnist', '--epochs', '0'], 2, /--epochs must be an integer >= 1/],
+      [['--model', 'vit', '--data', 'mnist', '--config', '{"embed_dim":'], 2, /--config: not valid JSON/],
+      [['--model', 'vit', '--data', 'mnist', '--config', '{"embed_dim":30,"num_heads":4}'], 1, /bad model config: embed_dim 30 is not divisible by num_heads 4/],
+      [['--model', 'vit', '--data', 'mnist', '--config', '{"depht":2}'], 1, /depht/],
+      [['--model', 'vit', '--data', tmp.file('missing-folder')], 1, /--data .*missing-folder/],
+      [['--init', tmp.file('missing.safetensors'), '--data', 'mnist'], 1, /missing\.safetensors: no such file/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = wsel('train', ...args, '--out', out);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.code, args.join(' ')).toBe(code);
+    }
+    expect(existsSync(out)).toBe(false);
+    const e = wsel('eval', '--checkpoint', tmp.file('missing.safetensors'), '--data', 'mnist');
+    expect(e.code).toBe(1);
+    const p = wsel('prune', '--teacher', tmp.file('missing.safetensors'), '--out', tmp.file('p.safetensors'));
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/exactly one of --params N and --student JSON/);
+  });
+
+  it('--help teaches with examples', () => {
+    for (const cmd of ['train', 'eval', 'prune']) {
+      const r = wsel(cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Examples:/);
+    }
+  });
+});

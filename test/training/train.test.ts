@@ -1,0 +1,117 @@
+// The training loop: it learns, and its guarantees hold bit for bit (KD with alpha 0 is plain training, a
+// resumed run equals an uninterrupted one, a linear probe touches only the classifier).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AdamW, backward, crossEntropy, noGrad, paramGroupsWeightDecay, Rng, tensor, tidy } from '../../src/engine/index.js';
+import { createModel } from '../../src/models/index.js';
+import { ResumableAdamW } from '../../src/training/optimizer.js';
+import { train } from '../../src/training/trainer.js';
+import { initModel } from '../../src/training/init.js';
+import { buildModel } from '../../src/training/model-config.js';
+import { makeTmpDir } from '../helpers.js';
+import { differing, snapshot, TINY_CONVNEXT, TINY_VIT, tinyMnist } from './helpers.js';
+
+const tmp = makeTmpDir('wsel-train-');
+afterAll(() => tmp.cleanup());
+
+const quiet = { augment: { cropPad: 0, flip: false, mixup: 0, cutmix: 0, labelSmoothing: 0 }, evalEvery: 0, logEvery: 0 };
+
+describe('train', () => {
+  it('a tiny ViT overfits a small batch', () => {
+    const data = tinyMnist(32, 0, true);
+    const r = train({ family: 'vit', config: TINY_VIT, data, batchSize: 32, steps: 80, lr: 2e-3, minLr: 2e-3, warmupSteps: 0, weightDecay: 0, ...quiet });
+    expect(r.summary.final_acc).toBe(1);
+    expect(r.summary.final_loss!).toBeLessThan(0.2);
+  });
+
+  it('a tiny ConvNeXt overfits a small batch', () => {
+    const data = tinyMnist(32, 0, true);
+    const r = train({ family: 'convnext', config: TINY_CONVNEXT, data, batchSize: 32, steps: 60, lr: 2e-3, minLr: 2e-3, warmupSteps: 0, weightDecay: 0, dropPath: 0, ...quiet });
+    expect(r.summary.input).toEqual({ channels: 1, size: 32 });
+    expect(r.summary.final_acc).toBe(1);
+    expect(r.summary.final_loss!).toBeLessThan(0.5);
+  });
+
+  it('KD with alpha = 0 is plain training, bit for bit; alpha > 0 changes it', () => {
+    const data = tinyMnist(64);
+    const teacherDir = tmp.file('kd-teacher');
+    train({ family: 'vit', config: { ...TINY_VIT, embed_dim: 48, num_heads: 3 }, data, batchSize: 32, steps: 4, out: teacherDir, ...quiet });
+    const teacher = path.join(teacherDir, 'final.safetensors');
+    const common = { family: 'vit' as const, config: TINY_VIT, data, batchSize: 16, steps: 6, seed: 3, evalEvery: 0, logEvery: 0 };
+    const plain = snapshot(train(common).model);
+    const kd0 = snapshot(train({ ...common, kd: { teacher, alpha: 0, temperature: 4 } }).model);
+    expect(differing(plain, kd0)).toEqual([]);
+    const kd = snapshot(train({ ...common, kd: { teacher, alpha: 0.5, temperature: 4 } }).model);
+    expect(differing(plain, kd).length).toBeGreaterThan(0);
+  });
+
+  it('resuming an interrupted run gives the same weights as no interruption, bit for bit', () => {
+    const data = tinyMnist(96);
+    // Stochastic depth, crop, flip, mixup and cutmix all draw random numbers: all must replay exactly.
+    const common = {
+      family: 'vit' as const, config: TINY_VIT, data, batchSize: 16, epochs: 2, seed: 7, dropPath: 0.2, clipGrad: 1,
+      augment: { cropPad: 2, flip: true, mixup: 0.8, cutmix: 1.0, labelSmoothing: 0.1 }, logEvery: 2,
+    };
+    const full = train({ ...common, out: tmp.file('full') });
+    const dir = tmp.file('interrupted');
+    const first = train({ ...common, out: dir, stopAfterSteps: 4 }); // mid-epoch (6 steps per epoch)
+    expect(first.interrupted).toBe(true);
+    expect(existsSync(path.join(dir, 'last.safetensors'))).toBe(true);
+    expect(() => train({ ...common, out: dir })).toThrow(/--resume/);
+    const resumed = train({ ...common, out: dir, resume: true });
+    expect(resumed.interrupted).toBe(false);
+    expect(differing(snapshot(full.model), snapshot(resumed.model))).toEqual([]);
+    expect(resumed.summary.final_acc).toBe(full.summary.final_acc);
+    // The log reads as one run: same epoch records as the uninterrupted one.
+    const epochs = (d: string) => readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'epoch').map((r) => [r.step, r.train_loss, r.eval_acc]);
+    expect(epochs(dir)).toEqual(epochs(tmp.file('full')));
+    // A different run cannot resume this one.
+    expect(() => train({ ...common, lr: 5e-4, out: dir, resume: true })).toThrow(/differs .* lr/);
+  });
+
+  it('a linear probe trains only the classifier', () => {
+    const data = tinyMnist(64);
+    const probe = train({ family: 'vit', config: TINY_VIT, data, steps: 8, batchSize: 16, linearProbe: true, dropPath: 0.1, seed: 5, ...quiet });
+    expect(probe.summary.trainable_parameters).toBe(32 * 10 + 10);
+    // The same seed and config give the same initialization: everything but the head must be untouched.
+    const fresh = buildModel(probe.spec, 5);
+    initModel(fresh, 'timm', 5);
+    expect(differing(snapshot(fresh), snapshot(probe.model)).sort()).toEqual(['head.bias', 'head.weight']);
+  });
+
+  it('its AdamW is the engine\'s AdamW, bit for bit', () => {
+    const run = (make: (m: ReturnType<typeof createModel>) => { step(): void; zeroGrad(): void }) => {
+      const m = createModel('vit', { ...TINY_VIT, seed: 1 });
+      const opt = make(m);
+      const rng = new Rng(0);
+      const x = tensor(Float32Array.from({ length: 4 * 784 }, () => rng.normal()), [4, 1, 28, 28]);
+      for (let s = 0; s < 3; s++) tidy(() => { opt.zeroGrad(); backward(crossEntropy(m.forward(x), [1, 2, 3, 4])); noGrad(() => opt.step()); });
+      return snapshot(m);
+    };
+    const groups = (m: ReturnType<typeof createModel>) => paramGroupsWeightDecay(m.namedParameters(), 0.05, m.noWeightDecay());
+    const a = run((m) => new AdamW(groups(m), { lr: 1e-3, weightDecay: 0.05 }));
+    const b = run((m) => new ResumableAdamW(groups(m), { lr: 1e-3, weightDecay: 0.05 }));
+    expect(differing(a, b)).toEqual([]);
+  });
+
+  it('writes metrics, summary and checkpoints; refuses bad requests before writing anything', () => {
+    const data = tinyMnist(64);
+    const dir = tmp.file('run');
+    const r = train({ family: 'vit', config: TINY_VIT, data, batchSize: 16, epochs: 2, out: dir, logEvery: 2 });
+    for (const f of ['metrics.jsonl', 'summary.json', 'last.safetensors', 'best.safetensors', 'final.safetensors']) expect(existsSync(path.join(dir, f))).toBe(true);
+    const lines = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.type === 'epoch').length).toBe(2);
+    expect(lines.filter((l) => l.type === 'step').length).toBe(4);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    expect(summary.final_acc).toBe(r.summary.final_acc);
+    expect(summary.steps).toBe(8);
+    expect(summary.images_per_s).toBeGreaterThan(0);
+    const bad = tmp.file('bad');
+    expect(() => train({ family: 'vit', config: { ...TINY_VIT, embed_dim: 33 }, data, out: bad })).toThrow(/not divisible by num_heads/);
+    expect(() => train({ family: 'vit', config: { ...TINY_VIT, bogus: 1 }, data, out: bad })).toThrow(/bogus/);
+    expect(() => train({ family: 'vit', config: TINY_VIT, data: tmp.file('no-such-folder'), out: bad })).toThrow(/--data/);
+    expect(existsSync(bad)).toBe(false);
+  });
+});
