@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchTrain, TRAIN_WORKLOADS, type BenchTrainResult } from '../src/engine/bench-train.js';
+import { initParallel } from '../src/engine/parallel.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -34,7 +35,7 @@ function runTorch(workload: string, steps: number, warmup: number, threads: numb
 /** Our side in a child process (clean peak RSS); `--child` runs one workload and prints JSON. */
 function runOurs(workload: string, steps: number, warmup: number, threads: number): BenchTrainResult {
   const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', workload, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)],
-    { encoding: 'utf8', timeout: 30 * 60_000 });
+    { encoding: 'utf8', timeout: 30 * 60_000, env: threads === 1 ? { ...process.env, WSEL_THREADS: '1' } : process.env });
   if (r.status !== 0) throw new Error(`benchmark child failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as BenchTrainResult;
 }
@@ -44,6 +45,8 @@ const warmup = Number(arg('warmup', '2'));
 const threads = Number(arg('threads', '2'));
 const child = arg('child', '');
 if (child) {
+  // Elementwise kernels get a helper thread unless the run is single-threaded.
+  if (threads > 1) await initParallel();
   console.log(JSON.stringify(benchTrain({ workload: child, steps, warmup, threads })));
 } else {
   const w = arg('workload', 'all');
@@ -52,7 +55,7 @@ if (child) {
   for (const name of names) {
     if (!TRAIN_WORKLOADS[name]) throw new Error(`unknown workload '${name}'; known: ${Object.keys(TRAIN_WORKLOADS).join(', ')}`);
     const ours = runOurs(name, steps, warmup, threads);
-    console.log(`${name}: wsel  ${ours.msPerStepMedian.toFixed(1)} ms/step (median of ${ours.steps}; CPU ${ours.cpuMsPerStepMedian.toFixed(0)} ms), peak RSS ${ours.peakRssMiB.toFixed(0)} MiB, BLAS ${ours.backend} x${ours.threads}`);
+    console.log(`${name}: wsel  ${ours.msPerStepMedian.toFixed(1)} ms/step (median of ${ours.steps}; CPU ${ours.cpuMsPerStepMedian.toFixed(0)} ms), peak RSS ${ours.peakRssMiB.toFixed(0)} MiB, BLAS ${ours.backend} x${ours.threads}, elementwise x${ours.elementwiseThreads}`);
     if (!withTorch) continue;
     const t = runTorch(name, steps, warmup, threads);
     if (typeof t === 'string') {

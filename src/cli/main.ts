@@ -2,14 +2,17 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../arch/config-util.js';
 import { CheckpointError } from '../checkpoint/types.js';
+import { ExperimentError } from '../experiment/config.js';
 import { SelectionError } from '../selection/plan.js';
 import { TrainingError, TrainingInterrupted } from '../training/errors.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './common.js';
 import { demoCommand } from './demo-command.js';
 import { evalCommand } from './eval-command.js';
+import { experimentCommand } from './experiment-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { pruneCommand } from './prune-command.js';
+import { reportCommand } from './report-command.js';
 import { selectCommand } from './select-command.js';
 import { trainCommand } from './train-command.js';
 
@@ -19,7 +22,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), pruneCommand(), demoCommand()]) {
+  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), pruneCommand(), demoCommand(), experimentCommand(), reportCommand()]) {
     // Descriptions are written as wrapped source lines; commander re-wraps to the terminal, so single line
     // breaks become spaces and only blank lines separate paragraphs.
     command.description(command.description().replace(/(?<!\n)\n(?!\n)/g, ' '));
@@ -43,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`wsel: ${e.message}\n`);
       return 130;
     }
-    if (e instanceof CheckpointError || e instanceof SelectionError || e instanceof ConfigError || e instanceof TrainingError) {
+    if (e instanceof CheckpointError || e instanceof SelectionError || e instanceof ConfigError || e instanceof TrainingError || e instanceof ExperimentError) {
       process.stderr.write(`wsel: error: ${e.message}\n`);
       return 1;
     }

@@ -3,6 +3,7 @@
 // function *accumulates* into its inputs' grads, so fan-out needs no special handling.
 
 import { pool } from './pool.js';
+import { allocF32 } from './shared.js';
 import { Tensor, type Node } from './tensor.js';
 
 let gradEnabled = true;
@@ -46,7 +47,7 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], backw
 export function gradOf(t: Tensor): Float32Array | null {
   if (!t.requiresGrad) return null;
   if (t.grad === null) {
-    t.grad = t.isLeaf ? new Float32Array(t.size) : pool.alloc(t.size, true);
+    t.grad = t.isLeaf ? allocF32(t.size) : pool.alloc(t.size, true);
   }
   return t.grad;
 }
@@ -60,7 +61,7 @@ export function gradTarget(t: Tensor): { buf: Float32Array; fresh: boolean } | n
   if (!t.requiresGrad) return null;
   if (t.grad !== null) return { buf: t.grad, fresh: false };
   if (t.isLeaf) {
-    t.grad = new Float32Array(t.size);
+    t.grad = allocF32(t.size);
     return { buf: t.grad, fresh: false };
   }
   t.grad = pool.alloc(t.size);

@@ -1,10 +1,13 @@
 // Training-step benchmark: one AdamW step (forward, cross-entropy, backward, update) at batch 64 on
 // random data, for workloads defined identically in bench/train_reference.py (PyTorch).
+// Call `await initParallel()` (parallel.ts) first so elementwise kernels use the helper thread
+// from the first step; otherwise they stay on the main thread during this synchronous run.
 
 import { blasBackend, setBlasThreads } from './blas.js';
 import { backward, noGrad } from './autograd.js';
 import { crossEntropy } from './ops/loss.js';
 import { AdamW, paramGroupsWeightDecay } from './optim/index.js';
+import { parallelInfo } from './parallel.js';
 import { tidy } from './pool.js';
 import { Rng } from './random.js';
 import { tensor } from './tensor.js';
@@ -59,6 +62,8 @@ export interface BenchTrainResult {
   peakRssMiB: number;
   backend: string;
   threads: number;
+  /** Threads running the elementwise kernels (2 when the parallel.ts helper is up; see initParallel). */
+  elementwiseThreads: number;
   finalLoss: number;
 }
 
@@ -99,7 +104,8 @@ export function benchTrain(opts: BenchTrainOptions): BenchTrainResult {
   const be = blasBackend();
   return {
     workload: w.name, batch, steps, msPerStepMedian: median, msPerStep: times, cpuMsPerStepMedian: medianOf(cpu),
-    peakRssMiB: process.resourceUsage().maxRSS / 1024, backend: be.name, threads: be.threads, finalLoss: loss,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024, backend: be.name, threads: be.threads,
+    elementwiseThreads: parallelInfo().threads, finalLoss: loss,
   };
 }
 

@@ -11,3 +11,4 @@ export { erf, erfc } from './erf.js';
 export * from './optim/index.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { saveModel, loadModel, readStateDict, type SaveOptions } from './serialize.js';
+export { initParallel, parallelInfo, setParallelThreshold } from './parallel.js';

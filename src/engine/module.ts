@@ -1,6 +1,7 @@
 // Module: a tree of named parameters and submodules, in registration order, named like PyTorch's
 // state_dict (own parameters first, then children: `blocks.0.attn.qkv.weight`).
 
+import { allocF32 } from './shared.js';
 import { parameter, shapeStr, Tensor } from './tensor.js';
 
 export interface LoadResult {
@@ -18,7 +19,7 @@ export abstract class Module {
 
   /** Register a parameter (becomes a trainable, never-released leaf). */
   protected param(name: string, shape: readonly number[], data?: Float32Array): Tensor {
-    const t = parameter(data ?? new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, name);
+    const t = parameter(data ?? allocF32(shape.reduce((a, b) => a * b, 1)), shape, name);
     this._params.push([name, t]);
     return t;
   }

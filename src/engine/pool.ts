@@ -13,6 +13,8 @@ export interface PoolStats {
   freeElements: number;
 }
 
+import { allocF32 } from './shared.js';
+
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   readonly stats: PoolStats = { allocs: 0, hits: 0, releases: 0, freeElements: 0 };
@@ -28,7 +30,7 @@ export class BufferPool {
       if (zero) buf.fill(0);
       return buf;
     }
-    return new Float32Array(n);
+    return allocF32(n);
   }
 
   release(buf: Float32Array): void {
@@ -79,7 +81,7 @@ export function track<T extends Disposable>(item: T): T {
  */
 export function scratch(n: number, zero = false): Float32Array {
   const s = scopes[scopes.length - 1];
-  if (s === undefined) return new Float32Array(n);
+  if (s === undefined) return allocF32(n);
   const buf = pool.alloc(n, zero);
   s.buffers.push(buf);
   return buf;

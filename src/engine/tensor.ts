@@ -3,6 +3,7 @@
 // transposed operand pass a flag to the GEMM instead of copying.
 
 import { pool, track, inScope, type Survivor, type Disposable } from './pool.js';
+import { allocF32 } from './shared.js';
 
 export type Shape = readonly number[];
 
@@ -138,7 +139,7 @@ const EMPTY = new Float32Array(0);
 export function empty(shape: Shape, zero = false): Tensor {
   const n = shapeSize(shape);
   if (inScope()) return track(new Tensor(pool.alloc(n, zero), shape, { pooled: true }));
-  return new Tensor(new Float32Array(n), shape);
+  return new Tensor(allocF32(n), shape);
 }
 
 export function zeros(shape: Shape): Tensor {

@@ -49,18 +49,7 @@ export class ResumableAdamW extends Optimizer {
         st.step++;
         const bc1 = 1 - Math.pow(b1, st.step);
         const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, st.step));
-        const stepSize = lr / bc1;
-        const decay = 1 - lr * wd;
-        const { m, v } = st;
-        const d = p.data;
-        for (let i = 0; i < d.length; i++) {
-          const gi = g[i]!;
-          const mi = b1 * m[i]! + (1 - b1) * gi;
-          const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-          m[i] = mi;
-          v[i] = vi;
-          d[i] = d[i]! * decay - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
-        }
+        adamwUpdate(p.data, g, st.m, st.v, b1, b2, eps, lr / bc1, bc2Sqrt, 1 - lr * wd);
       }
     }
   }
@@ -94,5 +83,20 @@ export class ResumableAdamW extends Optimizer {
       if (m.length !== p.size || v.length !== p.size) throw new Error(`optimizer state of ${name} has the wrong size`);
       this.state.set(p, { m: Float32Array.from(m), v: Float32Array.from(v), step });
     }
+  }
+}
+
+/** One AdamW update of a parameter buffer (a standalone function, so V8 keeps the loop in registers). */
+function adamwUpdate(d: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number,
+  eps: number, stepSize: number, bc2Sqrt: number, decay: number): void {
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  for (let i = 0; i < d.length; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + c1 * gi;
+    const vi = b2 * v[i]! + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    d[i] = d[i]! * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
   }
 }

@@ -60,6 +60,12 @@ describe('wsel train / eval / prune', () => {
     expect(p.stderr).toMatch(/exactly one of --params N and --student JSON/);
   });
 
+  it('demo names a missing teacher and how to make it', () => {
+    const r = wsel('demo', '--teacher', tmp.file('none.safetensors'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/none\.safetensors is missing; train it with scripts\/train-teacher\.sh/);
+  });
+
   it('--help teaches with examples', () => {
     for (const cmd of ['train', 'eval', 'prune']) {
       const r = wsel(cmd, '--help');

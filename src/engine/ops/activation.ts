@@ -1,6 +1,7 @@
 // GELU (exact erf form, PyTorch's default), softmax and log-softmax over the last dim.
 
 import { gradOf, gradTarget, needsGrad, record } from '../autograd.js';
+import { parallelRange } from '../parallel.js';
 import { scratch } from '../pool.js';
 import { erfc } from '../erf.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -63,12 +64,6 @@ export function geluForward(x: Float32Array, o: Float32Array, start: number, end
   for (let i = start; i < end; i++) o[i] = geluScalar(x[i]!);
 }
 
-/** Kernel: gx[i] (+)= g[i] * gelu'(x[i]); overwrite instead of accumulating when `assign`. */
-export function geluBackward(x: Float32Array, g: Float32Array, gx: Float32Array, start: number, end: number, assign = false): void {
-  if (assign) for (let i = start; i < end; i++) gx[i] = g[i]! * geluGradScalar(x[i]!);
-  else for (let i = start; i < end; i++) gx[i] += g[i]! * geluGradScalar(x[i]!);
-}
-
 /** Kernel: o[i] = gelu(x[i]) and d[i] = gelu'(x[i]) from one table position (training forward). */
 export function geluForwardWithGrad(x: Float32Array, o: Float32Array, d: Float32Array, start: number, end: number): void {
   for (let i = start; i < end; i++) {
@@ -96,12 +91,10 @@ export function gelu(x: Tensor): Tensor {
   }
   // Training: keep gelu'(x) from the same table lookup, so backward is a single multiply.
   const deriv = scratch(xd.length);
-  geluForwardWithGrad(xd, out.data, deriv, 0, xd.length);
+  parallelRange('geluFwdGrad', [xd, out.data, deriv], xd.length, 4);
   return record(out, 'gelu', [x], (g) => {
     const gx = gradTarget(x)!;
-    const b = gx.buf;
-    if (gx.fresh) for (let i = 0; i < g.length; i++) b[i] = g[i]! * deriv[i]!;
-    else for (let i = 0; i < g.length; i++) b[i] += g[i]! * deriv[i]!;
+    parallelRange('mulInto', [g, deriv, gx.buf, gx.fresh], g.length);
   });
 }
 

@@ -2,7 +2,8 @@
 // Per-row mean and 1/std are kept for backward; sums run in double precision.
 
 import { gradOf, gradTarget, record } from '../autograd.js';
-import { scratch } from '../pool.js';
+import { parallelRange } from '../parallel.js';
+import { pool, scratch } from '../pool.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
 
 /** LayerNorm over the last dim with affine weight and bias (both shape (D)); PyTorch semantics (biased variance). */
@@ -18,61 +19,21 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const bd = bias?.data ?? constFor(d, 0);
   const meanBuf = scratch(rows);
   const rstdBuf = scratch(rows);
-  lnForward(xd, wd, bd, od, meanBuf, rstdBuf, rows, d, eps);
+  parallelRange('lnForwardRows', [xd, wd, bd, od, meanBuf, rstdBuf, d, eps], rows, d);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(out, 'layerNorm', inputs, (g) => {
     const tx = gradTarget(x);
     const gw = (weight ? gradOf(weight) : null) ?? scratchSink(d);
     const gb = (bias ? gradOf(bias) : null) ?? scratchSink(d);
-    lnBackward(xd, wd, g, meanBuf, rstdBuf, rows, d, tx?.buf ?? null, tx?.fresh ?? false, gw, gb);
+    // The helper's half of the rows sums its weight/bias gradients privately; added in after.
+    const gwPart = pool.alloc(d, true);
+    const gbPart = pool.alloc(d, true);
+    const common = [xd, wd, g, meanBuf, rstdBuf, d, tx?.buf ?? null, tx?.fresh ?? false];
+    parallelRange('lnBackwardRows', [...common, gw, gb], rows, 2 * d, [...common, gwPart, gbPart]);
+    for (let j = 0; j < d; j++) { gw[j] += gwPart[j]!; gb[j] += gbPart[j]!; }
+    pool.release(gwPart);
+    pool.release(gbPart);
   });
-}
-
-function lnForward(xd: Float32Array, wd: Float32Array, bd: Float32Array, od: Float32Array,
-  meanBuf: Float32Array, rstdBuf: Float32Array, rows: number, d: number, eps: number): void {
-  for (let r = 0; r < rows; r++) {
-    const base = r * d;
-    // One pass for both moments, in double precision: var = E[x^2] - mean^2 loses only
-    // ~1e-16 * (mean/std)^2 relative, negligible for activations.
-    let s = 0;
-    let ss = 0;
-    for (let j = 0; j < d; j++) { const v = xd[base + j]!; s += v; ss += v * v; }
-    const mu = s / d;
-    const rstd = 1 / Math.sqrt(Math.max(ss / d - mu * mu, 0) + eps);
-    meanBuf[r] = mu;
-    rstdBuf[r] = rstd;
-    for (let j = 0; j < d; j++) od[base + j] = (xd[base + j]! - mu) * rstd * wd[j]! + bd[j]!;
-  }
-}
-
-function lnBackward(xd: Float32Array, wd: Float32Array, g: Float32Array, meanBuf: Float32Array, rstdBuf: Float32Array,
-  rows: number, d: number, gx: Float32Array | null, assign: boolean, gw: Float32Array, gb: Float32Array): void {
-  for (let r = 0; r < rows; r++) {
-    const base = r * d;
-    const mu = meanBuf[r]!;
-    const rstd = rstdBuf[r]!;
-    // With xhat = (x - mu) * rstd and dxhat = g * w:
-    // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
-    let s1 = 0;
-    let s2 = 0;
-    for (let j = 0; j < d; j++) {
-      const xh = (xd[base + j]! - mu) * rstd;
-      const gj = g[base + j]!;
-      const dxh = gj * wd[j]!;
-      s1 += dxh;
-      s2 += dxh * xh;
-      gw[j] += gj * xh;
-      gb[j] += gj;
-    }
-    if (gx === null) continue;
-    const m1 = s1 / d;
-    const m2 = s2 / d;
-    if (assign) {
-      for (let j = 0; j < d; j++) gx[base + j] = rstd * (g[base + j]! * wd[j]! - m1 - (xd[base + j]! - mu) * rstd * m2);
-    } else {
-      for (let j = 0; j < d; j++) gx[base + j] += rstd * (g[base + j]! * wd[j]! - m1 - (xd[base + j]! - mu) * rstd * m2);
-    }
-  }
 }
 
 const constCache = new Map<string, Float32Array>();

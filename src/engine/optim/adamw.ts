@@ -2,6 +2,8 @@
 //   p -= lr * wd * p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
+import { parallelRange } from '../parallel.js';
+import { allocF32 } from '../shared.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, type ParamGroupSpec } from './optimizer.js';
 
@@ -33,13 +35,13 @@ export class AdamW extends Optimizer {
         if (g === null) continue;
         let st = this.state.get(p);
         if (st === undefined) {
-          st = { m: new Float32Array(p.size), v: new Float32Array(p.size), step: 0 };
+          st = { m: allocF32(p.size), v: allocF32(p.size), step: 0 };
           this.state.set(p, st);
         }
         st.step++;
         const bc1 = 1 - Math.pow(b1, st.step);
         const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, st.step));
-        adamwKernel(p.data, g, st.m, st.v, b1, b2, eps, lr / bc1, bc2Sqrt, 1 - lr * wd);
+        parallelRange('adamwRange', [p.data, g, st.m, st.v, b1, b2, eps, lr / bc1, bc2Sqrt, 1 - lr * wd], p.size, 4);
       }
     }
   }
@@ -50,17 +52,3 @@ export class AdamW extends Optimizer {
   }
 }
 
-/** One AdamW update of a parameter buffer (standalone so V8 keeps everything in registers). */
-function adamwKernel(d: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number,
-  eps: number, stepSize: number, bc2Sqrt: number, decay: number): void {
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
-  for (let i = 0; i < d.length; i++) {
-    const gi = g[i]!;
-    const mi = b1 * m[i]! + c1 * gi;
-    const vi = b2 * v[i]! + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    d[i] = d[i]! * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
-  }
-}

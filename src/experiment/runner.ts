@@ -1,0 +1,319 @@
+// Runs a planned grid: each run's commands go to the real `wsel` CLI in a child process (so what ran is exactly
+// what is printed and recorded), output to RUN/log.txt. Resumable: a run whose summary.json says it finished is
+// skipped, an interrupted one continues with `train --resume`. Several parts may run at once: a run in
+// progress is locked by a RUN/.lock folder, and a run waits for the runs it reads (in any part).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExperimentError, shellQuote, type ExperimentConfig, type PlannedRun } from './config.js';
+
+/** The `wsel` launcher of this package (bin/ sits two folders above src/experiment and dist/experiment). */
+export const WSEL_BIN = fileURLToPath(new URL('../../bin/wsel.js', import.meta.url));
+
+export const RESULTS_FILE = 'results.jsonl';
+export const CONFIG_COPY = 'experiment.json';
+
+export interface RunSummary {
+  final_acc: number | null;
+  best_acc: number | null;
+  interrupted: boolean;
+  [k: string]: unknown;
+}
+
+export function readSummary(dir: string): RunSummary | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as RunSummary;
+  } catch {
+    return null;
+  }
+}
+
+/** Finished: the trainer wrote summary.json for a run that was not interrupted. */
+export function isFinished(dir: string): boolean {
+  const s = readSummary(dir);
+  return s !== null && !s.interrupted && s.final_acc !== null;
+}
+
+export interface RunRecord {
+  id: string;
+  method: string;
+  dataset: string;
+  seed: number;
+  status: 'done' | 'failed' | 'pending';
+  dir: string;
+  commands: string[];
+  final_acc: number | null;
+  best_acc: number | null;
+  parameters: number | null;
+  steps: number | null;
+  train_seconds: number | null;
+  /** Wall time of all the run's commands (process start, data loading, selection, training, evaluation). */
+  wall_seconds: number | null;
+  ms_per_step: number | null;
+  images_seen: number | null;
+  error?: string;
+}
+
+interface RunMeta {
+  id: string;
+  commands: string[];
+  started: string;
+  finished?: string;
+  wall_seconds?: number;
+  error?: string;
+}
+
+function readMeta(dir: string): RunMeta | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunMeta;
+  } catch {
+    return null;
+  }
+}
+
+function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+/** One line per planned run, from what is on disk (so parts running at once agree). */
+export function collectRecords(runs: readonly PlannedRun[]): RunRecord[] {
+  return runs.map((r) => {
+    const s = readSummary(r.dir);
+    const meta = readMeta(r.dir);
+    const done = s !== null && !s.interrupted && s.final_acc !== null;
+    const num = (k: string): number | null => (s && typeof s[k] === 'number' ? (s[k] as number) : null);
+    const steps = num('completed_steps');
+    const batch = num('batch_size');
+    return {
+      id: r.id, method: r.method, dataset: r.dataset, seed: r.seed,
+      status: done ? 'done' : meta?.error ? 'failed' : 'pending',
+      dir: r.dir, commands: meta?.commands ?? r.commands.map((c) => shellQuote(['wsel', ...c])),
+      final_acc: done ? s!.final_acc : null, best_acc: done ? s!.best_acc : null,
+      parameters: num('parameters'), steps, train_seconds: num('train_seconds'),
+      wall_seconds: done ? meta?.wall_seconds ?? num('wall_seconds') : null,
+      ms_per_step: num('ms_per_step'), images_seen: steps !== null && batch !== null ? steps * batch : null,
+      ...(meta?.error && !done ? { error: meta.error } : {}),
+    };
+  });
+}
+
+export function writeResults(root: string, runs: readonly PlannedRun[]): RunRecord[] {
+  const records = collectRecords(runs);
+  fs.mkdirSync(root, { recursive: true });
+  writeJsonAtomic(path.join(root, RESULTS_FILE), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return records;
+}
+
+export interface RunGridOptions {
+  config: ExperimentConfig;
+  /** The whole grid (for results.jsonl and dependencies). */
+  all: PlannedRun[];
+  /** The runs to do now (after --only / --parts). */
+  selected: PlannedRun[];
+  root: string;
+  /** Stop at the first failure (default: go on with the runs that do not depend on it). */
+  failFast?: boolean;
+  /** Extra environment for the commands. */
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines for the user. */
+  log?: (line: string) => void;
+  /** Checked between runs and polled during one: true stops (the child gets SIGINT and saves its state). */
+  shouldStop?: () => boolean;
+  /** Seconds to wait for a run that another part holds (default: forever). */
+  lockWaitSeconds?: number;
+}
+
+export interface RunGridResult {
+  ran: string[];
+  skipped: string[];
+  failed: string[];
+  blocked: string[];
+  stopped: boolean;
+  records: RunRecord[];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Take RUN/.lock (a folder: creating it is atomic); a lock whose process is gone is taken over. */
+function tryLock(dir: string): boolean {
+  const lock = path.join(dir, '.lock');
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(lock);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    let pid = NaN;
+    try {
+      pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+    } catch { /* being created */ }
+    if (Number.isFinite(pid) && !pidAlive(pid)) {
+      fs.rmSync(lock, { recursive: true, force: true });
+      return tryLock(dir);
+    }
+    return false;
+  }
+  fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+  return true;
+}
+
+function unlock(dir: string): void {
+  fs.rmSync(path.join(dir, '.lock'), { recursive: true, force: true });
+}
+
+function runCommand(argv: string[], logFile: string, env: NodeJS.ProcessEnv, shouldStop: () => boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fd = fs.openSync(logFile, 'a');
+    fs.writeSync(fd, `$ ${shellQuote(['wsel', ...argv])}\n`);
+    const child = spawn(process.execPath, [WSEL_BIN, ...argv], { stdio: ['ignore', fd, fd], env });
+    let signalled = false;
+    const timer = setInterval(() => {
+      if (!signalled && shouldStop()) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    }, 200);
+    child.on('error', (e) => {
+      clearInterval(timer);
+      fs.closeSync(fd);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearInterval(timer);
+      fs.closeSync(fd);
+      resolve(code ?? (signal ? 128 + 2 : 1));
+    });
+  });
+}
+
+function tail(file: string, lines = 3): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+/** Files nobody reads once a run is finished (kept with keepCheckpoints). */
+function prune(r: PlannedRun, keepAll: boolean): void {
+  if (keepAll) return;
+  const drop = ['last.safetensors', 'best.safetensors', 'student.safetensors', ...(r.needed ? [] : ['final.safetensors'])];
+  for (const f of drop) fs.rmSync(path.join(r.dir, f), { force: true });
+}
+
+export async function runGrid(opts: RunGridOptions): Promise<RunGridResult> {
+  const log = opts.log ?? (() => {});
+  const stop = opts.shouldStop ?? (() => false);
+  const env = { ...process.env, ...(opts.env ?? {}) };
+  const index = new Map(opts.all.map((r) => [r.id, r]));
+  const result: RunGridResult = { ran: [], skipped: [], failed: [], blocked: [], stopped: false, records: [] };
+  const failed = new Set<string>();
+  fs.mkdirSync(opts.root, { recursive: true });
+  writeJsonAtomic(path.join(opts.root, CONFIG_COPY), opts.config);
+  const total = opts.selected.length;
+  let n = 0;
+
+  // Run `r` (after its dependencies, which may belong to another part); true when it is finished.
+  const ensure = async (r: PlannedRun, depth: number): Promise<boolean> => {
+    if (isFinished(r.dir)) return true;
+    if (failed.has(r.id)) return false;
+    for (const dep of r.deps) {
+      const d = index.get(dep);
+      if (!d) throw new ExperimentError(`${r.id} depends on ${dep}, which is not in the grid`);
+      if (!(await ensure(d, depth + 1))) {
+        log(`  ${r.id}: blocked (${dep} did not finish)`);
+        failed.add(r.id);
+        result.blocked.push(r.id);
+        return false;
+      }
+      if (stop()) return false;
+    }
+    const waitStart = Date.now();
+    let announced = false;
+    while (!tryLock(r.dir)) {
+      if (!announced) log(`  ${r.id}: another process is running it; waiting`);
+      announced = true;
+      if (opts.lockWaitSeconds !== undefined && Date.now() - waitStart > opts.lockWaitSeconds * 1000) {
+        result.blocked.push(r.id);
+        return false;
+      }
+      if (stop()) return false;
+      await sleep(2000);
+    }
+    try {
+      if (isFinished(r.dir)) return true;
+      const logFile = path.join(r.dir, 'log.txt');
+      const resuming = fs.existsSync(path.join(r.dir, 'last.safetensors'));
+      const meta: RunMeta = { id: r.id, commands: r.commands.map((c) => shellQuote(['wsel', ...c])), started: new Date().toISOString() };
+      writeJsonAtomic(path.join(r.dir, 'run.json'), meta);
+      log(`${depth > 0 ? '  (dependency) ' : ''}${r.id}${resuming ? ' (resuming)' : ''}`);
+      const t0 = performance.now();
+      for (const argv of r.commands) {
+        // A train that was interrupted continues; its select/prune output is still there.
+        const isTrain = argv[0] === 'train';
+        if (resuming && !isTrain && fs.existsSync(path.join(r.dir, 'student.safetensors'))) continue;
+        const run = isTrain && resuming ? [...argv, '--resume'] : argv;
+        log(`  $ ${shellQuote(['wsel', ...run])}`);
+        const code = await runCommand(run, logFile, env, stop);
+        if (code !== 0) {
+          if (stop()) {
+            result.stopped = true;
+            log(`  stopped; ${r.id} continues with --resume next time`);
+            return false;
+          }
+          meta.error = `wsel ${argv[0]} exited with ${code}: ${tail(logFile)}`;
+          writeJsonAtomic(path.join(r.dir, 'run.json'), meta);
+          log(`  FAILED: ${meta.error}`);
+          failed.add(r.id);
+          result.failed.push(r.id);
+          return false;
+        }
+      }
+      meta.finished = new Date().toISOString();
+      meta.wall_seconds = (performance.now() - t0) / 1000;
+      writeJsonAtomic(path.join(r.dir, 'run.json'), meta);
+      prune(r, Boolean(opts.config.keepCheckpoints));
+      result.ran.push(r.id);
+      const s = readSummary(r.dir);
+      log(`  done in ${meta.wall_seconds.toFixed(1)} s: accuracy ${s?.final_acc !== null && s?.final_acc !== undefined ? (100 * s.final_acc).toFixed(2) : '-'}%`);
+      writeResults(opts.root, opts.all);
+      return true;
+    } finally {
+      unlock(r.dir);
+    }
+  };
+
+  for (const r of opts.selected) {
+    n++;
+    if (stop()) {
+      result.stopped = true;
+      break;
+    }
+    if (isFinished(r.dir)) {
+      result.skipped.push(r.id);
+      continue;
+    }
+    log(`[${n}/${total}]`);
+    const ok = await ensure(r, 0);
+    if (!ok && stop()) {
+      result.stopped = true;
+      break;
+    }
+    if (!ok && opts.failFast && (result.failed.length > 0 || result.blocked.length > 0)) break;
+  }
+  result.records = writeResults(opts.root, opts.all);
+  return result;
+}

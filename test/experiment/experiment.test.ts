@@ -1,0 +1,98 @@
+// `wsel experiment` and `wsel report` end to end on the smoke grid (tiny runs: a teacher trained in the grid,
+// random init, weight selection, weight selection + KD, two seeds), then the files the report promises.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+
+const tmp = makeTmpDir('wsel-experiment-');
+afterAll(() => tmp.cleanup());
+
+function wsel(...args: string[]) {
+  const r = spawnSync(process.execPath, [`${REPO_ROOT}/bin/wsel.js`, ...args], { encoding: 'utf8', cwd: REPO_ROOT });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const SMOKE = path.join(REPO_ROOT, 'experiments', 'smoke.json');
+
+describe('wsel experiment + wsel report (smoke grid)', () => {
+  const out = tmp.file('smoke');
+
+  it('prints the commands of a dry run and runs nothing', () => {
+    const r = wsel('experiment', SMOKE, '--out', out, '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# fmnist-tiny\/teacher\/s0\nwsel train .*--data fashion-mnist/m);
+    expect(r.stdout).toMatch(/wsel select --arch vit .*--teacher \S+fmnist-tiny\/teacher\/s0\/final\.safetensors/);
+    expect(r.stdout).toMatch(/wsel train .*--kd-teacher \S+final\.safetensors .*--seed 1/);
+    expect(r.stdout).toMatch(/# 7 of 7 selected runs to do/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('runs the grid, records every run, and skips finished runs when run again', () => {
+    const r = wsel('experiment', SMOKE, '--out', out);
+    expect(r.stderr).toMatch(/\$ wsel select /);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/7 ran, 0 already done, 0 failed/);
+    const records = readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toHaveLength(7);
+    for (const rec of records) {
+      expect(rec.status).toBe('done');
+      expect(rec.final_acc).toBeGreaterThanOrEqual(0);
+      expect(rec.commands.at(-1)).toMatch(/^wsel train /);
+      for (const f of ['metrics.jsonl', 'summary.json', 'run.json', 'log.txt']) expect(existsSync(path.join(rec.dir, f)), `${rec.id} ${f}`).toBe(true);
+      // Checkpoints nobody reads are removed; the teacher others start from is kept.
+      expect(existsSync(path.join(rec.dir, 'last.safetensors'))).toBe(false);
+      expect(existsSync(path.join(rec.dir, 'final.safetensors'))).toBe(rec.method === 'teacher');
+    }
+    const ws = records.find((x) => x.id === 'mnist-tiny/vit/ws/s1')!;
+    expect(ws.commands[0]).toMatch(/^wsel select .*--seed 1/);
+    expect(JSON.parse(readFileSync(path.join(ws.dir, 'run.json'), 'utf8')).commands).toEqual(ws.commands);
+    const again = wsel('experiment', SMOKE, '--out', out);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/0 ran, 7 already done/);
+  });
+
+  it('renders the report: HTML with inline SVG plots and RESULTS.md with every claim', () => {
+    const html = tmp.file('report/index.html');
+    const md = tmp.file('RESULTS.md');
+    const r = wsel('report', out, '--html', html, '--md', md);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/claim 1 \(weight selection beats random init\): (not )?reproduced/);
+    const page = readFileSync(html, 'utf8');
+    expect((page.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(4);
+    expect(page).toMatch(/Welch/);
+    const text = readFileSync(md, 'utf8');
+    expect(text).toMatch(/## Decision rule/);
+    expect(text).toMatch(/### Claim 1: weight selection beats random init — \*\*(not )?reproduced\*\*/);
+    expect(text).toMatch(/\| mnist-tiny \| weight selection \| random init \(timm\) \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| 0,1 \/ 0,1 \|/);
+    expect(text).toMatch(/### Claim 9: .*\n[\s\S]*\| mnist-tiny \| random init \(timm\) \|/);
+    expect(text).toMatch(/```sh\nwsel select --arch vit /);
+  });
+
+  it('--only, --parts and --list select runs; a failing run is reported and blocks what needs it', () => {
+    const list = wsel('experiment', SMOKE, '--out', out, '--list', '--only', 'mnist-tiny/vit/ws/*');
+    expect(list.code).toBe(0);
+    expect(list.stdout.trim().split('\n')).toHaveLength(2);
+    const p1 = wsel('experiment', SMOKE, '--out', out, '--list', '--parts', '1/2').stdout.trim().split('\n');
+    const p2 = wsel('experiment', SMOKE, '--out', out, '--list', '--parts', '2/2').stdout.trim().split('\n');
+    expect(p1.length + p2.length).toBe(7);
+    expect(new Set([...p1, ...p2]).size).toBe(7);
+    expect(wsel('experiment', SMOKE, '--parts', '3/2').code).toBe(2);
+    expect(wsel('experiment', SMOKE, '--only', 'nothing/*').code).toBe(2);
+
+    const bad = JSON.parse(readFileSync(SMOKE, 'utf8'));
+    bad.methods[0].train.config.embed_dim = 31; // not divisible by its 2 heads: `wsel train` refuses it
+    const badFile = tmp.file('bad.json');
+    writeFileSync(badFile, JSON.stringify(bad));
+    const r = wsel('experiment', badFile, '--out', tmp.file('bad'), '--only', 'fmnist-tiny/**,mnist-tiny/vit/ws/s0');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/FAILED: wsel train exited with 1/);
+    expect(r.stderr).toMatch(/mnist-tiny\/vit\/ws\/s0: blocked/);
+    const cfg = tmp.file('broken.json');
+    writeFileSync(cfg, JSON.stringify({ ...bad, methods: [{ id: 'x', kdFrom: 'missing' }] }));
+    const e = wsel('experiment', cfg, '--dry-run');
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/refers to unknown method "missing"/);
+  });
+});

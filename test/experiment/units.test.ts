@@ -1,0 +1,118 @@
+// The pieces under the runner and the report: statistics, grid expansion, run patterns, parts, rotation data.
+import { describe, expect, it } from 'vitest';
+import {
+  flagsToArgv, incompleteBeta, matchRun, mean, partOf, planRuns, rotateQuarter, rotationSplit, shellQuote, std, studentTUpper,
+  validateConfig, welchGreater, type ExperimentConfig,
+} from '../../src/experiment/index.js';
+
+describe('statistics', () => {
+  it('mean and sample standard deviation', () => {
+    expect(mean([1, 2, 3, 4])).toBe(2.5);
+    expect(std([2, 4, 4, 4, 5, 5, 7, 9])).toBeCloseTo(2.138089935, 8);
+    expect(std([3])).toBe(0);
+  });
+
+  it('Student t tail matches tables (one-sided 5% and 1% critical values)', () => {
+    for (const [t, df, p] of [[6.314, 1, 0.05], [2.92, 2, 0.05], [2.015, 5, 0.05], [1.833, 9, 0.05], [2.764, 10, 0.01], [1.96, 1e6, 0.025]] as const) {
+      expect(studentTUpper(t, df)).toBeCloseTo(p, 3);
+    }
+    expect(studentTUpper(0, 4)).toBeCloseTo(0.5, 7);
+    expect(studentTUpper(-2.015, 5)).toBeCloseTo(0.95, 3);
+    expect(incompleteBeta(0.5, 2, 2)).toBeCloseTo(0.5, 7);
+    expect(incompleteBeta(0.3, 2, 3)).toBeCloseTo(0.3483, 7);
+  });
+
+  it('Welch test: df from Welch-Satterthwaite, one-sided p', () => {
+    // Reference: scipy.stats.ttest_ind(a, b, equal_var=False, alternative='greater') (scipy 1.17).
+    const a = [0.91, 0.93, 0.92];
+    const b = [0.88, 0.9, 0.87];
+    const w = welchGreater(a, b);
+    expect(w.diff).toBeCloseTo(0.0366667, 6);
+    expect(w.t).toBeCloseTo(3.4785054261852206, 9);
+    expect(w.df).toBeCloseTo(3.4482758620689653, 9);
+    expect(w.p).toBeCloseTo(0.016099410777309156, 6);
+    expect(welchGreater(b, a).p).toBeGreaterThan(0.95);
+    expect(welchGreater([1, 1], [0, 0]).p).toBe(0);
+    expect(Number.isNaN(welchGreater([1], [0, 0]).p)).toBe(true);
+  });
+});
+
+const CONFIG: ExperimentConfig = {
+  name: 'unit',
+  seeds: [0, 1],
+  datasets: { small: { data: 'mnist', trainSize: 100, epochs: 2 }, big: { data: 'fashion-mnist', epochs: 1, stage: 2 } },
+  train: { 'batch-size': 10, augment: false },
+  methods: [
+    { id: 't', datasets: ['big'], seeds: [0], train: { model: 'vit' } },
+    { id: 'vit/random', train: { model: 'vit', config: { embed_dim: 8 } } },
+    { id: 'vit/ws', datasets: ['small'], select: { arch: 'vit', student: { depth: 1 } }, selectFrom: { method: 't', dataset: 'big', seed: 0 }, kdFrom: { method: 't', dataset: 'big', seed: 0 } },
+    { id: 'vit/long', datasets: ['small'], scale: 2, train: { model: 'vit' } },
+    { id: 'vit/ft', datasets: ['small'], initFrom: { method: 't', dataset: 'big', seed: 0 } },
+  ],
+};
+
+describe('grid expansion', () => {
+  it('flags become argv as typed; quoting is POSIX', () => {
+    expect(flagsToArgv({ 'batch-size': 64, flip: false, 'linear-probe': true, config: { a: 1 } })).toEqual(['--batch-size', '64', '--no-flip', '--linear-probe', '--config', '{"a":1}']);
+    expect(shellQuote(['wsel', 'train', '--config', '{"a":1}', "it's"])).toBe(`wsel train --config '{"a":1}' 'it'\\''s'`);
+  });
+
+  it('runs: ids, folders, commands, dependencies, order and steps', () => {
+    const runs = planRuns(validateConfig(structuredClone(CONFIG)), 'res');
+    expect(runs.map((r) => r.id)).toEqual([
+      'small/vit/random/s0', 'small/vit/ws/s0', 'small/vit/long/s0', 'small/vit/ft/s0',
+      'small/vit/random/s1', 'small/vit/ws/s1', 'small/vit/long/s1', 'small/vit/ft/s1',
+      'big/t/s0', 'big/vit/random/s0', 'big/vit/random/s1',
+    ]);
+    const ws = runs.find((r) => r.id === 'small/vit/ws/s1')!;
+    expect(ws.dir).toBe('res/small/vit/ws/s1');
+    expect(ws.deps).toEqual(['big/t/s0', 'big/t/s0']);
+    expect(ws.commands[0]).toEqual(['select', '--arch', 'vit', '--student', '{"depth":1}', '--teacher', 'res/big/t/s0/final.safetensors', '--out', 'res/small/vit/ws/s1/student.safetensors', '--seed', '1', '--no-progress']);
+    expect(ws.commands[1]).toEqual(['train', '--batch-size', '10', '--no-augment', '--data', 'mnist', '--train-size', '100', '--epochs', '2',
+      '--init', 'res/small/vit/ws/s1/student.safetensors', '--kd-teacher', 'res/big/t/s0/final.safetensors', '--seed', '1', '--out', 'res/small/vit/ws/s1', '--no-progress']);
+    expect(ws.steps).toBe(20);
+    expect(runs.find((r) => r.id === 'small/vit/long/s0')!.steps).toBe(40);
+    expect(runs.find((r) => r.id === 'big/t/s0')!.steps).toBe(6000);
+    expect(runs.find((r) => r.id === 'big/t/s0')!.needed).toBe(true);
+    expect(runs.find((r) => r.id === 'small/vit/ft/s0')!.commands[0]).toContain('res/big/t/s0/final.safetensors');
+  });
+
+  it('refuses references to runs the grid does not make', () => {
+    const c = structuredClone(CONFIG);
+    c.methods[2]!.kdFrom = { method: 't', dataset: 'small' };
+    expect(() => planRuns(validateConfig(c), 'res')).toThrow(/needs small\/t\/s0, which the grid does not run/);
+    expect(() => validateConfig({ ...CONFIG, seeds: [] })).toThrow(/seeds/);
+  });
+
+  it('--only globs and --parts partitions', () => {
+    const runs = planRuns(validateConfig(structuredClone(CONFIG)), 'res');
+    const ids = (p: string) => runs.filter((r) => matchRun(p, r)).map((r) => r.id);
+    expect(ids('small/vit/ws')).toEqual(['small/vit/ws/s0', 'small/vit/ws/s1']);
+    expect(ids('*/vit/{ws,long}/s1')).toEqual(['small/vit/ws/s1', 'small/vit/long/s1']);
+    expect(ids('**/s1')).toHaveLength(5);
+    expect(ids('big/**,small/vit/ft/s0')).toEqual(['small/vit/ft/s0', 'big/t/s0', 'big/vit/random/s0', 'big/vit/random/s1']);
+    const parts = [1, 2, 3].map((p) => partOf(runs, p, 3).map((r) => r.id));
+    expect(parts.flat().sort()).toEqual(runs.map((r) => r.id).sort());
+    expect(parts.every((p) => p.length > 0)).toBe(true);
+  });
+});
+
+describe('rotation prediction data', () => {
+  it('quarter turns: four make the identity, one turns counter-clockwise', () => {
+    const img = Uint8Array.from([1, 2, 3, 4]); // [[1,2],[3,4]]
+    const out = new Uint8Array(4);
+    rotateQuarter(img, out, 1, 2, 1);
+    expect([...out]).toEqual([2, 4, 1, 3]); // [[2,4],[1,3]]
+    let x = Uint8Array.from({ length: 9 }, (_, i) => i);
+    for (let k = 0; k < 4; k++) {
+      const y = new Uint8Array(9);
+      rotateQuarter(x, y, 1, 3, 1);
+      x = y;
+    }
+    expect([...x]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const s = rotationSplit({ images: img, labels: Uint8Array.from([7]), n: 1, height: 2, width: 2, channels: 1, classes: 10 });
+    expect(s.n).toBe(4);
+    expect([...s.labels]).toEqual([0, 1, 2, 3]);
+    expect([...s.images.subarray(8, 12)]).toEqual([4, 3, 2, 1]);
+  });
+});
