@@ -7,7 +7,9 @@ import { SelectionError } from '../selection/plan.js';
 import { TrainingError, TrainingInterrupted } from '../training/errors.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './common.js';
+import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
+import { infoCommand } from './info-command.js';
 import { evalCommand } from './eval-command.js';
 import { experimentCommand } from './experiment-command.js';
 import { inspectCommand } from './inspect-command.js';
@@ -16,16 +18,21 @@ import { reportCommand } from './report-command.js';
 import { selectCommand } from './select-command.js';
 import { trainCommand } from './train-command.js';
 
+/** Descriptions are written as wrapped source lines; commander re-wraps them to the terminal, so single line
+ *  breaks become spaces and only blank lines separate paragraphs. */
+function reflowDescriptions(command: Command): void {
+  command.description(command.description().replace(/(?<!\n)\n(?!\n)/g, ' '));
+  for (const sub of command.commands) reflowDescriptions(sub);
+}
+
 export function buildProgram(): Command {
   const program = new Command('wsel')
     .description('Initialize small neural networks from large pretrained ones by weight selection, and train them.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), pruneCommand(), demoCommand(), experimentCommand(), reportCommand()]) {
-    // Descriptions are written as wrapped source lines; commander re-wraps to the terminal, so single line
-    // breaks become spaces and only blank lines separate paragraphs.
-    command.description(command.description().replace(/(?<!\n)\n(?!\n)/g, ' '));
+  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), pruneCommand(), demoCommand(), experimentCommand(), reportCommand(), benchCommand(), infoCommand()]) {
+    reflowDescriptions(command);
     program.addCommand(command.exitOverride());
   }
   return program;
