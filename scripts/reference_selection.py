@@ -14,56 +14,12 @@ Usage (Debian: /usr/bin/python3 with python3-torch):
 """
 import argparse
 import json
-import struct
 import sys
 import time
 
-import numpy as np
 import torch
 
-DTYPES = {
-    "F32": (torch.float32, np.float32), "F64": (torch.float64, np.float64), "F16": (torch.float16, np.float16),
-    "I64": (torch.int64, np.int64), "I32": (torch.int32, np.int32), "I16": (torch.int16, np.int16),
-    "I8": (torch.int8, np.int8), "U8": (torch.uint8, np.uint8), "BOOL": (torch.bool, np.bool_),
-}
-NAMES = {torch_dtype: name for name, (torch_dtype, _) in DTYPES.items()}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        if info["dtype"] == "BF16":
-            raw = np.frombuffer(data[begin:end], dtype=np.int16).copy()
-            t = torch.from_numpy(raw).view(torch.bfloat16)
-        else:
-            t = torch.from_numpy(np.frombuffer(data[begin:end], dtype=DTYPES[info["dtype"]][1]).copy())
-        out[name] = t.reshape(info["shape"])
-    return out
-
-
-def write_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
-        header[name] = {"dtype": "BF16" if t.dtype == torch.bfloat16 else NAMES[t.dtype],
-                        "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for c in chunks:
-            f.write(c)
+from safetensors_torch import read_safetensors, write_safetensors
 
 
 def load_any(path):

@@ -14,31 +14,16 @@ Prints a JSON summary; exits 1 when a check fails. Computes in float64, so diffe
 import argparse
 import json
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
 
-NP = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from safetensors_torch import read_safetensors  # noqa: E402
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        if info["dtype"] == "BF16":
-            t = torch.from_numpy(np.frombuffer(data[begin:end], dtype=np.int16).copy()).view(torch.bfloat16)
-        else:
-            t = torch.from_numpy(np.frombuffer(data[begin:end], dtype=NP[info["dtype"]]).copy())
-        out[name] = t.reshape(info["shape"]).double()
-    return out
+def read_weights(path):
+    return {name: t.double() for name, t in read_safetensors(path).items()}
 
 
 def load_folder(folder):
@@ -50,9 +35,9 @@ def load_folder(folder):
         with open(index) as f:
             shards = sorted(set(json.load(f)["weight_map"].values()))
         for shard in shards:
-            weights.update(read_safetensors(os.path.join(folder, shard)))
+            weights.update(read_weights(os.path.join(folder, shard)))
     else:
-        weights = read_safetensors(os.path.join(folder, "model.safetensors"))
+        weights = read_weights(os.path.join(folder, "model.safetensors"))
     return config, weights
 
 
