@@ -1,18 +1,7 @@
 // Range kernels shared by the main thread and the helper thread (parallel.ts): plain functions over
 // typed arrays whose last two arguments are the [start, end) range (elements or rows) to process.
 
-import { geluForwardWithGrad } from './ops/activation.js';
-
-/** o = gelu(x), d = gelu'(x) on [start, end). */
-function geluFwdGrad(x: Float32Array, o: Float32Array, d: Float32Array, start: number, end: number): void {
-  geluForwardWithGrad(x, o, d, start, end);
-}
-
-/** out (= | +=) a * b on [start, end). */
-function mulInto(a: Float32Array, b: Float32Array, out: Float32Array, assign: boolean, start: number, end: number): void {
-  if (assign) for (let i = start; i < end; i++) out[i] = a[i]! * b[i]!;
-  else for (let i = start; i < end; i++) out[i] += a[i]! * b[i]!;
-}
+import { geluBackward, geluForward } from './ops/activation.js';
 
 /** o = a + b on [start, end). */
 function addSame(a: Float32Array, b: Float32Array, o: Float32Array, start: number, end: number): void {
@@ -39,16 +28,38 @@ export function lnForwardRows(xd: Float32Array, wd: Float32Array, bd: Float32Arr
 
 /**
  * LayerNorm backward of rows [r0, r1): accumulates d(weight), d(bias) into gw, gb and writes (assign)
- * or adds dx into gx (null: not needed).
+ * or adds dx into gx (null: not needed). Rows go four at a time so gw and gb are read and written
+ * once per four rows.
  */
 export function lnBackwardRows(xd: Float32Array, wd: Float32Array, g: Float32Array, meanBuf: Float32Array, rstdBuf: Float32Array,
   d: number, gx: Float32Array | null, assign: boolean, gw: Float32Array, gb: Float32Array, r0: number, r1: number): void {
-  for (let r = r0; r < r1; r++) {
+  let r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const b0 = r * d, b1 = b0 + d, b2 = b1 + d, b3 = b2 + d;
+    const m0 = meanBuf[r]!, m1 = meanBuf[r + 1]!, m2 = meanBuf[r + 2]!, m3 = meanBuf[r + 3]!;
+    const s0 = rstdBuf[r]!, s1 = rstdBuf[r + 1]!, s2 = rstdBuf[r + 2]!, s3 = rstdBuf[r + 3]!;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0; // sum(dxhat) per row
+    let c0 = 0, c1 = 0, c2 = 0, c3 = 0; // sum(dxhat * xhat) per row
+    for (let j = 0; j < d; j++) {
+      const w = wd[j]!;
+      const x0 = (xd[b0 + j]! - m0) * s0, x1 = (xd[b1 + j]! - m1) * s1;
+      const x2 = (xd[b2 + j]! - m2) * s2, x3 = (xd[b3 + j]! - m3) * s3;
+      const g0 = g[b0 + j]!, g1 = g[b1 + j]!, g2 = g[b2 + j]!, g3 = g[b3 + j]!;
+      a0 += g0 * w; a1 += g1 * w; a2 += g2 * w; a3 += g3 * w;
+      c0 += g0 * w * x0; c1 += g1 * w * x1; c2 += g2 * w * x2; c3 += g3 * w * x3;
+      gw[j] += g0 * x0 + g1 * x1 + g2 * x2 + g3 * x3;
+      gb[j] += g0 + g1 + g2 + g3;
+    }
+    if (gx === null) continue;
+    lnDx(xd, wd, g, b0, m0, s0, a0 / d, c0 / d, d, gx, assign);
+    lnDx(xd, wd, g, b1, m1, s1, a1 / d, c1 / d, d, gx, assign);
+    lnDx(xd, wd, g, b2, m2, s2, a2 / d, c2 / d, d, gx, assign);
+    lnDx(xd, wd, g, b3, m3, s3, a3 / d, c3 / d, d, gx, assign);
+  }
+  for (; r < r1; r++) {
     const base = r * d;
     const mu = meanBuf[r]!;
     const rstd = rstdBuf[r]!;
-    // With xhat = (x - mu) * rstd and dxhat = g * w:
-    // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
     let s1 = 0;
     let s2 = 0;
     for (let j = 0; j < d; j++) {
@@ -60,14 +71,17 @@ export function lnBackwardRows(xd: Float32Array, wd: Float32Array, g: Float32Arr
       gw[j] += gj * xh;
       gb[j] += gj;
     }
-    if (gx === null) continue;
-    const m1 = s1 / d;
-    const m2 = s2 / d;
-    if (assign) {
-      for (let j = 0; j < d; j++) gx[base + j] = rstd * (g[base + j]! * wd[j]! - m1 - (xd[base + j]! - mu) * rstd * m2);
-    } else {
-      for (let j = 0; j < d; j++) gx[base + j] += rstd * (g[base + j]! * wd[j]! - m1 - (xd[base + j]! - mu) * rstd * m2);
-    }
+    if (gx !== null) lnDx(xd, wd, g, base, mu, rstd, s1 / d, s2 / d, d, gx, assign);
+  }
+}
+
+/** dx of one row: rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = g * w. */
+function lnDx(xd: Float32Array, wd: Float32Array, g: Float32Array, base: number, mu: number, rstd: number,
+  m1: number, m2: number, d: number, gx: Float32Array, assign: boolean): void {
+  if (assign) {
+    for (let j = 0; j < d; j++) gx[base + j] = rstd * (g[base + j]! * wd[j]! - m1 - (xd[base + j]! - mu) * rstd * m2);
+  } else {
+    for (let j = 0; j < d; j++) gx[base + j] += rstd * (g[base + j]! * wd[j]! - m1 - (xd[base + j]! - mu) * rstd * m2);
   }
 }
 
@@ -90,7 +104,7 @@ export function adamwRange(d: Float32Array, g: Float32Array, m: Float32Array, v:
 type AnyKernel = (...args: any[]) => void;
 
 export const KERNELS: Readonly<Record<string, AnyKernel>> = {
-  geluFwdGrad, mulInto, addSame, lnForwardRows, lnBackwardRows, adamwRange,
+  geluForward, geluBackward, addSame, lnForwardRows, lnBackwardRows, adamwRange,
 };
 
-export type KernelName = 'geluFwdGrad' | 'mulInto' | 'addSame' | 'lnForwardRows' | 'lnBackwardRows' | 'adamwRange';
+export type KernelName = 'geluForward' | 'geluBackward' | 'addSame' | 'lnForwardRows' | 'lnBackwardRows' | 'adamwRange';

@@ -132,6 +132,8 @@ describe('normalization and activations', () => {
   it('layerNorm (and without affine), layerNorm2d', () => {
     check((x, w, b) => layerNorm(x, w, b, 1e-5), [randn([3, 6], 1), randn([6], 2), randn([6], 3)]);
     check((x) => layerNorm(x, null, null), [randn([1, 5], 1)]);
+    // 9 rows: the four-row blocks of the backward kernel plus a remainder row.
+    check((x, w, b) => layerNorm(x, w, b, 1e-6), [randn([3, 3, 5], 4), randn([5], 5), randn([5], 6)]);
     check((x, w, b) => layerNorm2d(x, w, b), [randn([2, 4, 2, 3], 1), randn([4], 2), randn([4], 3)]);
   });
   it('layerNorm2d equals layerNorm on channels-last data', () => {

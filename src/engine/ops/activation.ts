@@ -1,8 +1,7 @@
 // GELU (exact erf form, PyTorch's default), softmax and log-softmax over the last dim.
 
-import { gradOf, gradTarget, needsGrad, record } from '../autograd.js';
+import { gradOf, gradTarget, record } from '../autograd.js';
 import { parallelRange } from '../parallel.js';
-import { scratch } from '../pool.js';
 import { erfc } from '../erf.js';
 import { empty, type Tensor } from '../tensor.js';
 
@@ -64,37 +63,21 @@ export function geluForward(x: Float32Array, o: Float32Array, start: number, end
   for (let i = start; i < end; i++) o[i] = geluScalar(x[i]!);
 }
 
-/** Kernel: o[i] = gelu(x[i]) and d[i] = gelu'(x[i]) from one table position (training forward). */
-export function geluForwardWithGrad(x: Float32Array, o: Float32Array, d: Float32Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    const v = x[i]!;
-    if (v > T_LO && v < T_HI) {
-      const u = (v - T_LO) * T_SCALE;
-      const k = u | 0;
-      const t = u - k;
-      const j = k << 2;
-      o[i] = GELU[j]! + t * (GELU[j + 1]! + t * (GELU[j + 2]! + t * GELU[j + 3]!));
-      d[i] = GELU_GRAD[j]! + t * (GELU_GRAD[j + 1]! + t * (GELU_GRAD[j + 2]! + t * GELU_GRAD[j + 3]!));
-    } else {
-      o[i] = geluScalar(v);
-      d[i] = geluGradScalar(v);
-    }
-  }
+/** Kernel: gx[i] (=|+=) g[i] * gelu'(x[i]) on [start, end). */
+export function geluBackward(x: Float32Array, g: Float32Array, gx: Float32Array, assign: boolean, start: number, end: number): void {
+  if (assign) for (let i = start; i < end; i++) gx[i] = g[i]! * geluGradScalar(x[i]!);
+  else for (let i = start; i < end; i++) gx[i] += g[i]! * geluGradScalar(x[i]!);
 }
 
 export function gelu(x: Tensor): Tensor {
   const out = empty(x.shape);
   const xd = x.data;
-  if (!needsGrad(x)) {
-    geluForward(xd, out.data, 0, xd.length);
-    return out;
-  }
-  // Training: keep gelu'(x) from the same table lookup, so backward is a single multiply.
-  const deriv = scratch(xd.length);
-  parallelRange('geluFwdGrad', [xd, out.data, deriv], xd.length, 4);
+  // Backward re-evaluates gelu' from x: storing it in forward instead measured no faster (one more
+  // memory stream each way) and held another activation-sized buffer per layer.
+  parallelRange('geluForward', [xd, out.data], xd.length, 4);
   return record(out, 'gelu', [x], (g) => {
     const gx = gradTarget(x)!;
-    parallelRange('mulInto', [g, deriv, gx.buf, gx.fresh], g.length);
+    parallelRange('geluBackward', [xd, g, gx.buf, gx.fresh], g.length, 4);
   });
 }
 
