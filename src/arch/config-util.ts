@@ -1,5 +1,13 @@
 // Small checks shared by the family declarations: configs come from users (JSON) and from tensor shapes.
 
+/**
+ * Hidden width of an MLP: int(dim * ratio), as timm computes it. The small epsilon keeps a ratio inferred from
+ * shapes (1024 / 384 = 2.666...) from flooring to one less than the width it came from.
+ */
+export function hiddenWidth(dim: number, ratio: number): number {
+  return Math.floor(dim * ratio + 1e-6);
+}
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);

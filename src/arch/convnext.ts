@@ -3,7 +3,7 @@
 // its own LayerNorm. Channel spaces are per stage; each block's MLP hidden units are its own space.
 import { DeclBuilder } from './builder.js';
 import {
-  checkKnownFields, ConfigError, countLayers, positiveInt, positiveIntList, requireShape, nonNegativeInt,
+  checkKnownFields, ConfigError, countLayers, hiddenWidth, positiveInt, positiveIntList, requireShape, nonNegativeInt,
 } from './config-util.js';
 import type { Family } from './types.js';
 
@@ -43,7 +43,7 @@ function validate(c: ConvNextConfig): ConvNextConfig {
 }
 
 export function stageMlpHidden(c: ConvNextConfig, stage: number): number {
-  return Math.round(c.dims[stage]! * c.mlp_ratio);
+  return hiddenWidth(c.dims[stage]!, c.mlp_ratio);
 }
 
 export const convnext: Family<ConvNextConfig> = {

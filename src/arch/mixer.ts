@@ -1,7 +1,7 @@
 // MLP-Mixer, timm layout (`mlp_mixer.py`): patch stem, blocks of token mixing (an MLP across the patch grid)
 // and channel mixing (an MLP across channels), final norm, linear head.
 import { DeclBuilder } from './builder.js';
-import { checkKnownFields, ConfigError, countLayers, nonNegativeInt, positiveInt, requireShape } from './config-util.js';
+import { checkKnownFields, ConfigError, countLayers, hiddenWidth, nonNegativeInt, positiveInt, requireShape } from './config-util.js';
 import type { Family } from './types.js';
 
 export interface MixerConfig {
@@ -22,7 +22,7 @@ export const MIXER_DEFAULTS: MixerConfig = {
 };
 
 export function mixerHidden(c: MixerConfig): { tokens: number; channels: number } {
-  return { tokens: Math.floor(c.mlp_ratio[0] * c.embed_dim), channels: Math.floor(c.mlp_ratio[1] * c.embed_dim) };
+  return { tokens: hiddenWidth(c.embed_dim, c.mlp_ratio[0]), channels: hiddenWidth(c.embed_dim, c.mlp_ratio[1]) };
 }
 
 function validate(c: MixerConfig): MixerConfig {

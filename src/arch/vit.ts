@@ -3,7 +3,7 @@
 // average pooling), linear head.
 import { DeclBuilder } from './builder.js';
 import {
-  checkKnownFields, ConfigError, countLayers, nonNegativeInt, positiveInt, requireShape,
+  checkKnownFields, ConfigError, countLayers, hiddenWidth, nonNegativeInt, positiveInt, requireShape,
 } from './config-util.js';
 import type { Family } from './types.js';
 
@@ -43,7 +43,7 @@ export const VIT_DEFAULTS: VitConfig = {
 const DEFAULT_HEAD_DIM = 64;
 
 export function mlpHidden(c: VitConfig): number {
-  return Math.round(c.embed_dim * c.mlp_ratio);
+  return hiddenWidth(c.embed_dim, c.mlp_ratio);
 }
 
 function gridSide(c: VitConfig): number {

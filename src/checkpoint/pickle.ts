@@ -20,8 +20,6 @@ export interface PickleHooks {
   persistentLoad(pid: unknown): unknown;
 }
 
-const MARK = Symbol('mark');
-
 /** Interpret a pickle; dicts become Maps, lists arrays, tuples PyTuples, bytes Uint8Arrays, big ints bigints. */
 export function unpickle(data: Uint8Array, hooks: PickleHooks, file: string): unknown {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

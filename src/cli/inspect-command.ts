@@ -31,8 +31,9 @@ export interface HfReport {
 }
 
 export async function inspectCheckpoint(file: string): Promise<InspectReport> {
-  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }] = await Promise.all([
+  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }, { inferWithRecord }] = await Promise.all([
     import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/open.js'), import('../arch/hf-config.js'),
+    import('../arch/recorded-config.js'),
   ]);
   const reader = openCheckpoint(file);
   try {
@@ -59,7 +60,7 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
       bytes,
       dtypes,
       architecture: hf ? hf.architecture : family?.name ?? null,
-      config: hf ? hf.config : family ? (family.inferConfig(shapes) as Record<string, unknown>) : null,
+      config: hf ? hf.config : family ? inferWithRecord(family, shapes, reader.metadata) : null,
       hf: hf?.report ?? null,
     };
   } finally {

@@ -4,7 +4,7 @@ export { BufferPool, pool, tidy, scratch, track, inScope, type PoolStats } from 
 export { backward, noGrad, isGradEnabled, gradOf, record, needsGrad } from './autograd.js';
 export * from './ops/index.js';
 export { Module, ModuleList, type LoadResult, type StateValue } from './module.js';
-export { Linear, LayerNorm, LayerNorm2d, Conv2d, Mlp } from './nn.js';
+export { Linear, LayerNorm, LayerNorm2d, Conv2d, Mlp, DropPath } from './nn.js';
 export * as init from './init.js';
 export { Rng } from './random.js';
 export { erf, erfc } from './erf.js';

@@ -7,7 +7,8 @@ import { gelu } from './ops/activation.js';
 import { conv2d, type Conv2dOptions } from './ops/conv.js';
 import { linear } from './ops/matmul.js';
 import { layerNorm, layerNorm2d } from './ops/norm.js';
-import type { Rng } from './random.js';
+import { dropPath } from './ops/regularize.js';
+import { Rng } from './random.js';
 import type { Tensor } from './tensor.js';
 
 export class Linear extends Module {
@@ -92,5 +93,23 @@ export class Mlp extends Module {
 
   forward(x: Tensor): Tensor {
     return this.fc2.forward(gelu(this.fc1.forward(x)));
+  }
+}
+
+/**
+ * Stochastic depth (timm's DropPath) with its own seeded generator. A trainer calls reseed() every step so that
+ * which samples are dropped is a function of (seed, step), and a resumed run drops the same ones.
+ */
+export class DropPath extends Module {
+  private rng: Rng;
+  constructor(readonly rate: number, seed: number) {
+    super();
+    this.rng = new Rng(seed);
+  }
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+  forward(x: Tensor): Tensor {
+    return dropPath(x, this.rate, this.rng, this.training);
   }
 }

@@ -33,6 +33,8 @@ export type Verdict = 'reproduced' | 'not reproduced' | 'not run' | 'partly run'
 
 export interface PairRow {
   dataset: string;
+  betterLabel: string;
+  worseLabel: string;
   better: Cell | null;
   worse: Cell | null;
   betterId: string;
@@ -131,6 +133,8 @@ function readEpochs(dir: string): { epoch: number; eval_acc: number }[] {
 function verdictOf(a: number[], b: number[]): { diff: number; p: number; verdict: Verdict; note: string } {
   const w = welchGreater(a, b);
   const n = Math.min(a.length, b.length);
+  // One seed has no spread to test against: no verdict yet.
+  if (n < 2) return { diff: w.diff, p: NaN, verdict: 'partly run', note: `only ${n} seed; a verdict needs 2 or more` };
   const ok = w.diff > 0 && w.p < ALPHA;
   const note = ok ? '' : w.diff > 0 ? 'same direction, not significant' : 'opposite direction';
   return { diff: w.diff, p: w.p, verdict: ok ? 'reproduced' : 'not reproduced', note: n < 3 ? `${note ? `${note}; ` : ''}only ${n} seed${n === 1 ? '' : 's'}` : note };
@@ -177,9 +181,10 @@ export function analyze(root: string, configFile?: string): Analysis {
   const pairRow = (dataset: string, [b, w]: [string, string], compared: boolean): PairRow => {
     const better = cell(dataset, b);
     const worse = cell(dataset, w);
-    if (!better || !worse) return { dataset, better, worse, betterId: b, worseId: w, diff: null, p: null, verdict: compared ? 'compared' : 'not run', note: 'not run yet' };
+    const labels = { betterLabel: labelOf(config, b), worseLabel: labelOf(config, w) };
+    if (!better || !worse) return { dataset, ...labels, better, worse, betterId: b, worseId: w, diff: null, p: null, verdict: compared ? 'compared' : 'not run', note: 'not run yet' };
     const v = verdictOf(better.accs, worse.accs);
-    return { dataset, better, worse, betterId: b, worseId: w, diff: v.diff, p: v.p, verdict: compared ? 'compared' : v.verdict, note: compared ? '' : v.note };
+    return { dataset, ...labels, better, worse, betterId: b, worseId: w, diff: v.diff, p: v.p, verdict: compared ? 'compared' : v.verdict, note: compared ? '' : v.note };
   };
 
   // Cost of a method on a dataset: its own training plus the runs it starts from (initFrom chains).
@@ -209,11 +214,11 @@ export function analyze(root: string, configFile?: string): Analysis {
         for (const p of spec.compared ?? []) res.compared.push(pairRow(d, p, true));
       }
       res.verdict = (spec.pairs ?? []).length === 0 ? (res.compared.some((p) => p.better && p.worse) ? 'compared' : 'not run') : combine(res.pairs.map((p) => p.verdict));
-      const run = res.pairs.filter((p) => p.verdict !== 'not run');
+      const run = res.pairs.filter((p) => p.verdict === 'reproduced' || p.verdict === 'not reproduced');
       const ok = run.filter((p) => p.verdict === 'reproduced').length;
       const shown = res.compared.filter((p) => p.better && p.worse);
       if ((spec.pairs ?? []).length === 0) res.summary = shown.length === 0 ? 'no runs yet' : shown.map((p) => `${p.dataset}: ${p.better!.label} ${signed(p.better!.mean - p.worse!.mean)} pts vs ${p.worse!.label}`).join('; ');
-      else res.summary = run.length === 0 ? 'no runs yet' : `${ok} of ${run.length} comparisons reproduced${run.length < res.pairs.length ? ` (${res.pairs.length - run.length} not run)` : ''}`;
+      else res.summary = run.length === 0 ? (res.pairs.some((p) => p.verdict === 'partly run') ? 'too few seeds so far' : 'no runs yet') : `${ok} of ${run.length} comparisons reproduced${run.length < res.pairs.length ? ` (${res.pairs.length - run.length} not run or with too few seeds)` : ''}`;
     } else if (kind === 'trend') {
       const [b, w] = spec.pairs?.[0] ?? ['', ''];
       for (const d of spec.datasets ?? []) {

@@ -27,7 +27,7 @@ const md = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function pairTableMd(rows: PairRow[]): string[] {
   const out = ['| train set | A | B | A: acc % (mean ± std) | B: acc % (mean ± std) | seeds A / B | A − B (pts) | p (Welch, one-sided) | verdict |', '|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
-    out.push(`| ${r.dataset} | ${md(r.better?.label ?? r.betterId)} | ${md(r.worse?.label ?? r.worseId)} | ${cellText(r.better)} | ${cellText(r.worse)} | ${seedsText(r.better)} / ${seedsText(r.worse)} | ${signed(r.diff)} | ${pText(r.p)} | ${verdictText(r)} |`);
+    out.push(`| ${r.dataset} | ${md(r.betterLabel)} | ${md(r.worseLabel)} | ${cellText(r.better)} | ${cellText(r.worse)} | ${seedsText(r.better)} / ${seedsText(r.worse)} | ${signed(r.diff)} | ${pText(r.p)} | ${verdictText(r)} |`);
   }
   return out;
 }
@@ -179,7 +179,7 @@ const inline = (s: string): string => esc(s).replace(/\*\*(.+?)\*\*/g, '<b>$1</b
 
 function pairTableHtml(rows: PairRow[]): string {
   const head = '<tr><th>train set</th><th>A</th><th>B</th><th>A acc %</th><th>B acc %</th><th>seeds A / B</th><th>A − B</th><th>p</th><th>verdict</th></tr>';
-  const body = rows.map((r) => `<tr class="${r.verdict.replace(/ /g, '-')}"><td>${esc(r.dataset)}</td><td>${esc(r.better?.label ?? r.betterId)}</td><td>${esc(r.worse?.label ?? r.worseId)}</td>`
+  const body = rows.map((r) => `<tr class="${r.verdict.replace(/ /g, '-')}"><td>${esc(r.dataset)}</td><td>${esc(r.betterLabel)}</td><td>${esc(r.worseLabel)}</td>`
     + `<td>${cellText(r.better)}</td><td>${cellText(r.worse)}</td><td>${seedsText(r.better)} / ${seedsText(r.worse)}</td><td>${signed(r.diff)}</td><td>${pText(r.p)}</td><td>${esc(verdictText(r))}</td></tr>`).join('\n');
   return `<table>${head}\n${body}</table>`;
 }

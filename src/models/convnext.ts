@@ -4,9 +4,9 @@
 // last dim directly — no NCHW<->NHWC permutes inside the network. Parameters keep PyTorch layouts.
 
 import {
-  add, depthwiseConv2dNhwc, dropPath, gelu, globalAvgPool, layerNorm, linear, mul, patchEmbed,
+  add, depthwiseConv2dNhwc, gelu, globalAvgPool, layerNorm, linear, mul, patchEmbed,
 } from '../engine/ops/index.js';
-import { Conv2d, init, LayerNorm, LayerNorm2d, Linear, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
+import { Conv2d, DropPath, init, LayerNorm, LayerNorm2d, Linear, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
 
 export interface ConvNextConfig {
   in_chans: number;
@@ -53,9 +53,9 @@ export class ConvNextBlock extends Module {
   readonly convDw: Conv2d;
   readonly norm: LayerNorm;
   readonly mlp: BlockMlp;
-  private readonly rng: Rng;
+  readonly dropPath: DropPath;
 
-  constructor(dim: number, kernelSize: number, lsInit: number | null, convMlp: boolean, readonly dropPathRate: number, seed: number) {
+  constructor(dim: number, kernelSize: number, lsInit: number | null, convMlp: boolean, dropPathRate: number, seed: number) {
     super();
     // timm registers gamma as the block's own parameter, so it comes first in the state dict.
     this.gamma = lsInit !== null ? this.param('gamma', [dim]) : null;
@@ -63,7 +63,7 @@ export class ConvNextBlock extends Module {
     this.convDw = this.child('conv_dw', new Conv2d(dim, dim, kernelSize, { padding: kernelSize >> 1, groups: dim }));
     this.norm = this.child('norm', convMlp ? new LayerNorm2d(dim, LN_EPS) : new LayerNorm(dim, LN_EPS));
     this.mlp = this.child('mlp', new BlockMlp(dim, 4 * dim, convMlp));
-    this.rng = new Rng(seed);
+    this.dropPath = this.child('drop_path', new DropPath(dropPathRate, seed));
   }
 
   /** x: (B, H, W, C) channels-last. */
@@ -73,7 +73,7 @@ export class ConvNextBlock extends Module {
     y = layerNorm(y, this.norm.weight, this.norm.bias, LN_EPS);
     y = this.mlp.forward(y);
     if (this.gamma) y = mul(y, this.gamma);
-    return add(dropPath(y, this.dropPathRate, this.rng, this.training), x);
+    return add(this.dropPath.forward(y), x);
   }
 }
 

@@ -1,8 +1,9 @@
 // MLP-Mixer with timm's parameter names and shapes (timm mlp_mixer.py): token-mixing MLP across
 // patches (on the transposed (B, D, N) activations), channel-mixing MLP across features.
 
-import { add, dropPath, globalAvgPool, patchEmbed, reshape, transpose } from '../engine/ops/index.js';
-import { Conv2d, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
+import { add, globalAvgPool, patchEmbed, reshape, transpose } from '../engine/ops/index.js';
+import { hiddenWidth } from '../arch/config-util.js';
+import { Conv2d, DropPath, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
 
 export interface MixerConfig {
   img_size: number;
@@ -29,25 +30,25 @@ export class MixerBlock extends Module {
   readonly mlpTokens: Mlp;
   readonly norm2: LayerNorm;
   readonly mlpChannels: Mlp;
-  private readonly rng: Rng;
+  readonly dropPath: DropPath;
 
-  constructor(dim: number, seqLen: number, ratio: [number, number], readonly dropPathRate: number, seed: number) {
+  constructor(dim: number, seqLen: number, ratio: [number, number], dropPathRate: number, seed: number) {
     super();
-    const tokensDim = Math.floor(ratio[0] * dim);
-    const channelsDim = Math.floor(ratio[1] * dim);
+    const tokensDim = hiddenWidth(dim, ratio[0]);
+    const channelsDim = hiddenWidth(dim, ratio[1]);
     this.norm1 = this.child('norm1', new LayerNorm(dim, LN_EPS));
     this.mlpTokens = this.child('mlp_tokens', new Mlp(seqLen, tokensDim));
     this.norm2 = this.child('norm2', new LayerNorm(dim, LN_EPS));
     this.mlpChannels = this.child('mlp_channels', new Mlp(dim, channelsDim));
-    this.rng = new Rng(seed);
+    this.dropPath = this.child('drop_path', new DropPath(dropPathRate, seed));
   }
 
   /** x: (B, N, D). */
   forward(x: Tensor): Tensor {
     const t = transpose(this.mlpTokens.forward(transpose(this.norm1.forward(x), 1, 2)), 1, 2);
-    x = add(x, dropPath(t, this.dropPathRate, this.rng, this.training));
+    x = add(x, this.dropPath.forward(t));
     const c = this.mlpChannels.forward(this.norm2.forward(x));
-    return add(x, dropPath(c, this.dropPathRate, this.rng, this.training));
+    return add(x, this.dropPath.forward(c));
   }
 }
 

@@ -2,10 +2,11 @@
 // Activations stay token-major (B, T, D); attention runs on the packed qkv projection.
 
 import {
-  add, concat, dropPath, expandBatch, globalAvgPool, layerNorm, linear, mul, multiHeadAttention, patchEmbed,
+  add, concat, expandBatch, globalAvgPool, layerNorm, linear, mul, multiHeadAttention, patchEmbed,
   reshape, select, slice,
 } from '../engine/ops/index.js';
-import { Conv2d, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
+import { hiddenWidth } from '../arch/config-util.js';
+import { Conv2d, DropPath, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
 
 export interface VitConfig {
   img_size: number;
@@ -82,27 +83,27 @@ export class VitBlock extends Module {
   readonly norm2: LayerNorm;
   readonly mlp: Mlp;
   readonly ls2: LayerScale | null;
-  private readonly rng: Rng;
+  readonly dropPath: DropPath;
 
   constructor(dim: number, numHeads: number, mlpRatio: number, qkvBias: boolean, initValues: number | null,
-    readonly dropPathRate: number, seed: number) {
+    dropPathRate: number, seed: number) {
     super();
     this.norm1 = this.child('norm1', new LayerNorm(dim, LN_EPS));
     this.attn = this.child('attn', new Attention(dim, numHeads, qkvBias));
     this.ls1 = initValues !== null ? this.child('ls1', new LayerScale(dim, initValues)) : null;
     this.norm2 = this.child('norm2', new LayerNorm(dim, LN_EPS));
-    this.mlp = this.child('mlp', new Mlp(dim, Math.floor(dim * mlpRatio)));
+    this.mlp = this.child('mlp', new Mlp(dim, hiddenWidth(dim, mlpRatio)));
     this.ls2 = initValues !== null ? this.child('ls2', new LayerScale(dim, initValues)) : null;
-    this.rng = new Rng(seed);
+    this.dropPath = this.child('drop_path', new DropPath(dropPathRate, seed));
   }
 
   forward(x: Tensor): Tensor {
     let h = this.attn.forward(this.norm1.forward(x));
     if (this.ls1) h = this.ls1.forward(h);
-    x = add(x, dropPath(h, this.dropPathRate, this.rng, this.training));
+    x = add(x, this.dropPath.forward(h));
     h = this.mlp.forward(this.norm2.forward(x));
     if (this.ls2) h = this.ls2.forward(h);
-    return add(x, dropPath(h, this.dropPathRate, this.rng, this.training));
+    return add(x, this.dropPath.forward(h));
   }
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { declareFromShapes } from '../arch/generic.js';
 import { isHfFolder } from '../arch/hf-config.js';
 import { detectFamily, FAMILIES } from '../arch/index.js';
+import { inferWithRecord } from '../arch/recorded-config.js';
 import type { ArchDecl, Component } from '../arch/types.js';
 import { COMPONENTS } from '../arch/types.js';
 import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
@@ -103,13 +104,11 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
   const student = requireStudent(req, arch);
   let teacherConfig: Record<string, unknown>;
   try {
-    teacherConfig = family.inferConfig(shapes) as Record<string, unknown>;
+    // What shapes cannot show (the head count) comes from a config recorded by wsel, then from the user.
+    teacherConfig = inferWithRecord(family, shapes, teacher.metadata);
   } catch (e) {
     throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
   }
-  // What shapes cannot show (the head count) is taken from a config recorded by wsel, then from the user.
-  const recorded = recordedConfig(teacher);
-  if (recorded) teacherConfig = family.studentConfig(teacherConfig, pick(recorded, UNSEEN_BY_SHAPES.filter((k) => k in teacherConfig))) as Record<string, unknown>;
   if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
   const studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
@@ -124,25 +123,6 @@ function requireStudent(req: SelectRequest, arch: string): Record<string, unknow
 function declareHfTeacher(req: SelectRequest, hf: HfTeacher, reader: CheckpointReader) {
   const hfDecls = declareHf(hf, reader, requireStudent(req, hf.family.name));
   return { hfDecls, decls: { teacher: hfDecls.teacher, student: hfDecls.student, arch: hf.family.name } };
-}
-
-/** Config fields that tensor shapes cannot reveal. */
-const UNSEEN_BY_SHAPES = ['num_heads'];
-
-/** The model config wsel stored in a checkpoint it wrote (selection output or a trained model), if any. */
-function recordedConfig(reader: CheckpointReader): Record<string, unknown> | null {
-  const text = reader.metadata['wsel.student_config'] ?? reader.metadata['wsel.config'];
-  if (!text) return null;
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : null;
-  } catch {
-    return null;
-  }
-}
-
-function pick(source: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(keys.filter((k) => k in source).map((k) => [k, source[k]]));
 }
 
 function planOptions(req: SelectRequest, hf: boolean): PlanOptions {

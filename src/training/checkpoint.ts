@@ -11,6 +11,7 @@ import type { ModelFamily } from '../models/index.js';
 import { VERSION } from '../version.js';
 import { TrainingError } from './errors.js';
 import { isModelFamily, MODEL_FAMILIES, resolveModelSpec, type ModelSpec } from './model-config.js';
+import { recordedConfig } from '../arch/recorded-config.js';
 
 /** Tensors of a training-state file that are not model parameters. */
 export const OPTIMIZER_PREFIX = 'optimizer.';
@@ -18,18 +19,6 @@ export const TRAIN_STATE_KEY = 'wsel.train_state';
 
 export function shapesOf(reader: CheckpointReader): Map<string, readonly number[]> {
   return new Map([...reader.tensors.values()].map((t) => [t.name, t.shape]));
-}
-
-/** The model config wsel recorded: a selection's `wsel.student_config` first (it may also carry its teacher's `wsel.config`). */
-export function recordedConfig(metadata: Readonly<Record<string, string>>): Record<string, unknown> | null {
-  const text = metadata['wsel.student_config'] ?? metadata['wsel.config'];
-  if (!text) return null;
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The model tensors of a checkpoint (a training-state file also holds optimizer moments). */

@@ -7,9 +7,8 @@ export {
 } from './model-config.js';
 export { INIT_SCHEMES, initModel, type InitScheme } from './init.js';
 export {
-  loadIntoModel, modelMetadata, readFloat32, recordedConfig, saveModel, specFromCheckpoint, type LoadReport, type SaveDType,
+  loadIntoModel, modelMetadata, readFloat32, saveModel, specFromCheckpoint, type LoadReport, type SaveDType,
 } from './checkpoint.js';
-export { ResumableAdamW } from './optimizer.js';
 export { Masks, countNonZero, globalTopK, isPrunable, pruneCheckpoint, PRUNE_KEY, type PruneRequest, type PruneResult } from './prune.js';
 export { evaluate, type EvalResult, type ClassAccuracy } from './evaluate.js';
 export { prepareData, evalLoader, trainLoader, loadDatasetOrThrow, type AugmentOptions } from './data.js';
@@ -17,3 +16,4 @@ export {
   train, loadCompleteModel, defaultDropPath, type TrainOptions, type TrainResult, type TrainSummary, type KdOptions, type StepProgress,
 } from './trainer.js';
 export type { EpochRecord, StepRecord } from './metrics.js';
+export { recordedConfig } from '../arch/recorded-config.js';

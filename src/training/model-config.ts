@@ -72,9 +72,6 @@ function checkBuildable(family: ModelFamily, c: Record<string, unknown>): void {
   if (family === 'vit') {
     const v = c as unknown as ArchVitConfig;
     if (v.no_embed_class) throw new ConfigError('no_embed_class: true is not supported by the trainable ViT');
-    if (Math.floor(v.embed_dim * v.mlp_ratio) !== Math.round(v.embed_dim * v.mlp_ratio)) {
-      throw new ConfigError(`mlp_ratio ${v.mlp_ratio} gives a non-integer MLP width for embed_dim ${v.embed_dim}`);
-    }
     if (v.img_size % v.patch_size !== 0) throw new ConfigError(`img_size ${v.img_size} is not a multiple of patch_size ${v.patch_size}`);
   } else if (family === 'convnext') {
     const v = c as unknown as ArchConvNextConfig;

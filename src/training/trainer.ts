@@ -7,10 +7,10 @@ import path from 'node:path';
 import { ConfigError } from '../arch/config-util.js';
 import type { CheckpointReader } from '../checkpoint/types.js';
 import { openCheckpoint } from '../checkpoint/open.js';
-import { Rng as DataRng, type Batch, type DataLoader, type Dataset } from '../data/index.js';
+import { Rng as DataRng, type Batch, type Dataset } from '../data/index.js';
 import {
-  add, backward, clipGradNorm, cosineLr, crossEntropy, distillationKL, mulScalar, noGrad, paramGroupsWeightDecay,
-  Rng, tensor, tidy, type Tensor,
+  AdamW, add, backward, DropPath, clipGradNorm, cosineLr, crossEntropy, distillationKL, mulScalar, noGrad, paramGroupsWeightDecay,
+  tensor, tidy, type Tensor,
 } from '../engine/index.js';
 import type { Model, ModelFamily } from '../models/index.js';
 import { VERSION } from '../version.js';
@@ -26,7 +26,6 @@ import { MetricsLog, writeJsonAtomic, type EpochRecord } from './metrics.js';
 import {
   buildModel, headPrefix, modelClasses, modelInput, noWeightDecayNames, resolveModelSpec, type ModelSpec,
 } from './model-config.js';
-import { ResumableAdamW } from './optimizer.js';
 import { countNonZero, Masks } from './prune.js';
 
 /** Paper defaults: ViT drop path 0, ConvNeXt 0.1. */
@@ -213,10 +212,7 @@ function positive(name: string, v: number | undefined, integer = false): void {
 function reseedDropPath(model: Model, seed: number, step: number): void {
   let i = 0;
   for (const [, m] of model.namedModules()) {
-    const holder = m as unknown as { dropPathRate?: number; rng?: unknown };
-    if (typeof holder.dropPathRate === 'number' && holder.rng instanceof Rng) {
-      holder.rng = new Rng(new DataRng(seed, 0xd0d0, step, i).nextU32() | 0);
-    }
+    if (m instanceof DropPath) m.reseed(new DataRng(seed, 0xd0d0, step, i).nextU32() | 0);
     i++;
   }
 }
@@ -372,7 +368,7 @@ export function train(opts: TrainOptions): TrainResult {
   }
   const trainable = named.filter(([, p]) => p.requiresGrad);
   const noDecay = [...noWeightDecayNames(spec.family), ...named.filter(([n]) => n.endsWith('gamma')).map(([n]) => n)];
-  const optimizer = new ResumableAdamW(paramGroupsWeightDecay(named, weightDecay, noDecay), { lr, eps: 1e-8, weightDecay });
+  const optimizer = new AdamW(paramGroupsWeightDecay(named, weightDecay, noDecay), { lr, eps: 1e-8, weightDecay });
   const trainParams = trainable.map(([, p]) => p);
 
   const identity: RunIdentity = {

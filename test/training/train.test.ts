@@ -3,9 +3,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AdamW, backward, crossEntropy, noGrad, paramGroupsWeightDecay, Rng, tensor, tidy } from '../../src/engine/index.js';
-import { createModel } from '../../src/models/index.js';
-import { ResumableAdamW } from '../../src/training/optimizer.js';
 import { train } from '../../src/training/trainer.js';
 import { initModel } from '../../src/training/init.js';
 import { buildModel } from '../../src/training/model-config.js';
@@ -79,21 +76,6 @@ describe('train', () => {
     const fresh = buildModel(probe.spec, 5);
     initModel(fresh, 'timm', 5);
     expect(differing(snapshot(fresh), snapshot(probe.model)).sort()).toEqual(['head.bias', 'head.weight']);
-  });
-
-  it('its AdamW is the engine\'s AdamW, bit for bit', () => {
-    const run = (make: (m: ReturnType<typeof createModel>) => { step(): void; zeroGrad(): void }) => {
-      const m = createModel('vit', { ...TINY_VIT, seed: 1 });
-      const opt = make(m);
-      const rng = new Rng(0);
-      const x = tensor(Float32Array.from({ length: 4 * 784 }, () => rng.normal()), [4, 1, 28, 28]);
-      for (let s = 0; s < 3; s++) tidy(() => { opt.zeroGrad(); backward(crossEntropy(m.forward(x), [1, 2, 3, 4])); noGrad(() => opt.step()); });
-      return snapshot(m);
-    };
-    const groups = (m: ReturnType<typeof createModel>) => paramGroupsWeightDecay(m.namedParameters(), 0.05, m.noWeightDecay());
-    const a = run((m) => new AdamW(groups(m), { lr: 1e-3, weightDecay: 0.05 }));
-    const b = run((m) => new ResumableAdamW(groups(m), { lr: 1e-3, weightDecay: 0.05 }));
-    expect(differing(a, b)).toEqual([]);
   });
 
   it('writes metrics, summary and checkpoints; refuses bad requests before writing anything', () => {

@@ -50,5 +50,45 @@ export class AdamW extends Optimizer {
   stepCount(p: Tensor): number {
     return this.state.get(p)?.step ?? 0;
   }
+
+  /**
+   * The moments as named tensors (`<prefix>exp_avg.<param>`, `<prefix>exp_avg_sq.<param>`, PyTorch's names) and
+   * per-parameter step counts, so a run can be checkpointed and resumed exactly.
+   */
+  exportState(named: readonly [string, Tensor][], prefix: string): { tensors: OptimizerTensor[]; steps: Record<string, number> } {
+    const tensors: OptimizerTensor[] = [];
+    const steps: Record<string, number> = {};
+    for (const [name, p] of named) {
+      const st = this.state.get(p);
+      if (!st) continue;
+      tensors.push({ name: `${prefix}exp_avg.${name}`, shape: p.shape, data: st.m });
+      tensors.push({ name: `${prefix}exp_avg_sq.${name}`, shape: p.shape, data: st.v });
+      steps[name] = st.step;
+    }
+    return { tensors, steps };
+  }
+
+  /** Restore what exportState wrote; `read` returns a saved tensor's values by name. */
+  importState(named: readonly [string, Tensor][], prefix: string, steps: Record<string, number>, read: (name: string) => Float32Array): void {
+    this.state.clear();
+    for (const [name, p] of named) {
+      const step = steps[name];
+      if (step === undefined) continue;
+      const m = read(`${prefix}exp_avg.${name}`);
+      const v = read(`${prefix}exp_avg_sq.${name}`);
+      if (m.length !== p.size || v.length !== p.size) throw new Error(`optimizer state of ${name} has ${m.length} values, the parameter ${p.size}`);
+      const st = { m: allocF32(p.size), v: allocF32(p.size), step };
+      st.m.set(m);
+      st.v.set(v);
+      this.state.set(p, st);
+    }
+  }
+}
+
+/** A named optimizer tensor, as saved in a training checkpoint. */
+export interface OptimizerTensor {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
 }
 
