@@ -109,15 +109,16 @@ export const convnext: Family<ConvNextConfig> = {
       for (let i = 0; i < depth; i++) {
         const p = `${stack}.${i}`;
         const mlp = `${p}.mlp`;
-        b.space(mlp, stageMlpHidden(c, s))
-          .tensor(`${p}.conv_dw.weight`, 'conv', dim, 'unit', 'kernel', 'kernel')
+        b.space(mlp, stageMlpHidden(c, s));
+        // The block's own parameter (layer scale) comes before its children's, as in PyTorch's state_dict.
+        if (c.ls_init_value !== null) b.tensor(`${p}.gamma`, 'layer_scale', dim);
+        b.tensor(`${p}.conv_dw.weight`, 'conv', dim, 'unit', 'kernel', 'kernel')
           .tensor(`${p}.conv_dw.bias`, 'conv', dim)
           .norm(`${p}.norm`, dim)
           .tensor(`${p}.mlp.fc1.weight`, 'mlp', mlp, dim, ...fcAxes)
           .tensor(`${p}.mlp.fc1.bias`, 'mlp', mlp)
           .tensor(`${p}.mlp.fc2.weight`, 'mlp', dim, mlp, ...fcAxes)
           .tensor(`${p}.mlp.fc2.bias`, 'mlp', dim);
-        if (c.ls_init_value !== null) b.tensor(`${p}.gamma`, 'layer_scale', dim);
       }
     });
     const last = `dim.${c.dims.length - 1}`;
