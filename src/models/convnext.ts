@@ -7,28 +7,18 @@ import {
   add, depthwiseConv2dNhwc, gelu, globalAvgPool, layerNorm, linear, mul, patchEmbed,
 } from '../engine/ops/index.js';
 import { Conv2d, DropPath, init, LayerNorm, LayerNorm2d, Linear, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
+import { hiddenWidth } from '../arch/config-util.js';
+import { CONVNEXT_DEFAULTS as CONVNEXT_ARCH_DEFAULTS, type ConvNextConfig as ConvNextArchConfig } from '../arch/convnext.js';
 
-export interface ConvNextConfig {
-  in_chans: number;
-  num_classes: number;
-  depths: number[];
-  dims: number[];
-  /** Stem patch size (stride == kernel). */
-  patch_size: number;
+/** The architecture's config (the one `wsel select` declares) plus what only training needs. */
+export interface ConvNextConfig extends ConvNextArchConfig {
   drop_path_rate: number;
-  /** Layer scale init (block gamma); null for none. */
-  ls_init_value: number | null;
-  kernel_size: number;
-  /** timm conv_mlp: 1x1 convs (weights (4C, C, 1, 1)) instead of Linear; same computation. */
-  conv_mlp: boolean;
   head_init_scale: number;
+  /** Seed for initialization and drop-path. */
   seed: number;
 }
 
-export const CONVNEXT_DEFAULTS: ConvNextConfig = {
-  in_chans: 3, num_classes: 1000, depths: [3, 3, 9, 3], dims: [96, 192, 384, 768], patch_size: 4,
-  drop_path_rate: 0, ls_init_value: 1e-6, kernel_size: 7, conv_mlp: false, head_init_scale: 1, seed: 0,
-};
+export const CONVNEXT_DEFAULTS: ConvNextConfig = { ...CONVNEXT_ARCH_DEFAULTS, drop_path_rate: 0, head_init_scale: 1, seed: 0 };
 
 const LN_EPS = 1e-6;
 
@@ -55,14 +45,14 @@ export class ConvNextBlock extends Module {
   readonly mlp: BlockMlp;
   readonly dropPath: DropPath;
 
-  constructor(dim: number, kernelSize: number, lsInit: number | null, convMlp: boolean, dropPathRate: number, seed: number) {
+  constructor(dim: number, kernelSize: number, mlpRatio: number, lsInit: number | null, convMlp: boolean, dropPathRate: number, seed: number) {
     super();
     // timm registers gamma as the block's own parameter, so it comes first in the state dict.
     this.gamma = lsInit !== null ? this.param('gamma', [dim]) : null;
     if (this.gamma) this.gamma.data.fill(lsInit!);
     this.convDw = this.child('conv_dw', new Conv2d(dim, dim, kernelSize, { padding: kernelSize >> 1, groups: dim }));
     this.norm = this.child('norm', convMlp ? new LayerNorm2d(dim, LN_EPS) : new LayerNorm(dim, LN_EPS));
-    this.mlp = this.child('mlp', new BlockMlp(dim, 4 * dim, convMlp));
+    this.mlp = this.child('mlp', new BlockMlp(dim, hiddenWidth(dim, mlpRatio), convMlp));
     this.dropPath = this.child('drop_path', new DropPath(dropPathRate, seed));
   }
 
@@ -91,7 +81,7 @@ export class ConvNextStage extends Module {
     }
     this.blocks = this.child('blocks', new ModuleList<ConvNextBlock>());
     for (let i = 0; i < depth; i++) {
-      this.blocks.push(new ConvNextBlock(outDim, c.kernel_size, c.ls_init_value, c.conv_mlp, dprs[i]!, seed + i));
+      this.blocks.push(new ConvNextBlock(outDim, c.kernel_size, c.mlp_ratio, c.ls_init_value, c.conv_mlp, dprs[i]!, seed + i));
     }
   }
 

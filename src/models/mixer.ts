@@ -3,25 +3,17 @@
 
 import { add, globalAvgPool, patchEmbed, reshape, transpose } from '../engine/ops/index.js';
 import { hiddenWidth } from '../arch/config-util.js';
+import { MIXER_DEFAULTS as MIXER_ARCH_DEFAULTS, type MixerConfig as MixerArchConfig } from '../arch/mixer.js';
 import { Conv2d, DropPath, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
 
-export interface MixerConfig {
-  img_size: number;
-  patch_size: number;
-  in_chans: number;
-  num_classes: number;
-  embed_dim: number;
-  num_blocks: number;
-  /** [token-mixing ratio, channel-mixing ratio] of embed_dim. */
-  mlp_ratio: [number, number];
+/** The architecture's config (the one `wsel select` declares) plus what only training needs. */
+export interface MixerConfig extends MixerArchConfig {
   drop_path_rate: number;
+  /** Seed for initialization and drop-path. */
   seed: number;
 }
 
-export const MIXER_DEFAULTS: MixerConfig = {
-  img_size: 224, patch_size: 16, in_chans: 3, num_classes: 1000, embed_dim: 512, num_blocks: 8,
-  mlp_ratio: [0.5, 4.0], drop_path_rate: 0, seed: 0,
-};
+export const MIXER_DEFAULTS: MixerConfig = { ...MIXER_ARCH_DEFAULTS, drop_path_rate: 0, seed: 0 };
 
 const LN_EPS = 1e-6;
 

@@ -6,33 +6,17 @@ import {
   reshape, select, slice,
 } from '../engine/ops/index.js';
 import { hiddenWidth } from '../arch/config-util.js';
+import { VIT_DEFAULTS as VIT_ARCH_DEFAULTS, type VitConfig as VitArchConfig } from '../arch/vit.js';
 import { Conv2d, DropPath, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
 
-export interface VitConfig {
-  img_size: number;
-  patch_size: number;
-  in_chans: number;
-  num_classes: number;
-  embed_dim: number;
-  depth: number;
-  num_heads: number;
-  mlp_ratio: number;
-  qkv_bias: boolean;
-  class_token: boolean;
-  global_pool: 'token' | 'avg';
-  reg_tokens: number;
-  /** Layer scale init (ls1.gamma / ls2.gamma); null for none. */
-  init_values: number | null;
+/** The architecture's config (the one `wsel select` declares) plus what only training needs. */
+export interface VitConfig extends VitArchConfig {
   drop_path_rate: number;
   /** Seed for initialization and drop-path. */
   seed: number;
 }
 
-export const VIT_DEFAULTS: VitConfig = {
-  img_size: 224, patch_size: 16, in_chans: 3, num_classes: 1000, embed_dim: 768, depth: 12, num_heads: 12,
-  mlp_ratio: 4, qkv_bias: true, class_token: true, global_pool: 'token', reg_tokens: 0, init_values: null,
-  drop_path_rate: 0, seed: 0,
-};
+export const VIT_DEFAULTS: VitConfig = { ...VIT_ARCH_DEFAULTS, drop_path_rate: 0, seed: 0 };
 
 const LN_EPS = 1e-6;
 
@@ -124,6 +108,7 @@ export class VisionTransformer extends Module {
     const c = { ...VIT_DEFAULTS, ...config };
     this.config = c;
     if (c.embed_dim % c.num_heads !== 0) throw new Error(`ViT: embedDim ${c.embed_dim} is not divisible by numHeads ${c.num_heads}`);
+    if (c.no_embed_class) throw new Error('ViT: no_embed_class is not implemented by the trainable model');
     const grid = Math.floor(c.img_size / c.patch_size);
     const numPatches = grid * grid;
     this.numPrefixTokens = (c.class_token ? 1 : 0) + c.reg_tokens;

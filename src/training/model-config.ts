@@ -1,8 +1,7 @@
-// Model configs as `wsel select` takes them (src/arch: timm constructor names) turned into the configs of the
-// trainable models (src/models). The two sides were written separately: src/arch knows fields the models do not
-// implement (ViT no_embed_class, ConvNeXt mlp_ratio), the models know training-only fields (drop_path_rate,
-// seed). This adapter validates with the selection side, so a config accepted here is one `wsel select`
-// accepts, and refuses what the model cannot build instead of silently building something else.
+// Model configs as `wsel select` takes them (src/arch: timm constructor names) turned into trainable models
+// (src/models, whose configs extend the architecture's with training-only fields: drop_path_rate, seed).
+// Validation goes through the selection side, so a config accepted here is one `wsel select` accepts; what the
+// trainable models do not implement (ViT no_embed_class) is refused instead of silently built differently.
 import { ConfigError } from '../arch/config-util.js';
 import { convnext, CONVNEXT_DEFAULTS as ARCH_CONVNEXT_DEFAULTS, type ConvNextConfig as ArchConvNextConfig } from '../arch/convnext.js';
 import { mixer, MIXER_DEFAULTS as ARCH_MIXER_DEFAULTS, type MixerConfig as ArchMixerConfig } from '../arch/mixer.js';
@@ -75,7 +74,6 @@ function checkBuildable(family: ModelFamily, c: Record<string, unknown>): void {
     if (v.img_size % v.patch_size !== 0) throw new ConfigError(`img_size ${v.img_size} is not a multiple of patch_size ${v.patch_size}`);
   } else if (family === 'convnext') {
     const v = c as unknown as ArchConvNextConfig;
-    if (v.mlp_ratio !== 4) throw new ConfigError(`mlp_ratio ${v.mlp_ratio}: the trainable ConvNeXt has MLP width 4 x dim`);
     if (v.kernel_size % 2 !== 1) throw new ConfigError(`kernel_size ${v.kernel_size} must be odd`);
   } else {
     const v = c as unknown as ArchMixerConfig;
@@ -83,34 +81,10 @@ function checkBuildable(family: ModelFamily, c: Record<string, unknown>): void {
   }
 }
 
-/** The src/models config for a spec (seed drives the model's own initialization, which the trainer overrides). */
+/** The src/models config for a spec: the architecture's config plus the training-only fields (seed drives the
+ *  model's own initialization, which the trainer overrides). */
 export function modelConfig(spec: ModelSpec, seed = 0): Partial<VitConfig> | Partial<ConvNextConfig> | Partial<MixerConfig> {
-  const c = spec.config;
-  switch (spec.family) {
-    case 'vit': {
-      const v = c as unknown as ArchVitConfig;
-      return {
-        img_size: v.img_size, patch_size: v.patch_size, in_chans: v.in_chans, num_classes: v.num_classes, embed_dim: v.embed_dim,
-        depth: v.depth, num_heads: v.num_heads, mlp_ratio: v.mlp_ratio, qkv_bias: v.qkv_bias, class_token: v.class_token,
-        global_pool: v.global_pool, reg_tokens: v.reg_tokens, init_values: v.init_values, drop_path_rate: spec.dropPathRate, seed,
-      } satisfies VitConfig;
-    }
-    case 'convnext': {
-      const v = c as unknown as ArchConvNextConfig;
-      return {
-        in_chans: v.in_chans, num_classes: v.num_classes, depths: [...v.depths], dims: [...v.dims], patch_size: v.patch_size,
-        drop_path_rate: spec.dropPathRate, ls_init_value: v.ls_init_value, kernel_size: v.kernel_size, conv_mlp: v.conv_mlp,
-        head_init_scale: 1, seed,
-      } satisfies ConvNextConfig;
-    }
-    case 'mixer': {
-      const v = c as unknown as ArchMixerConfig;
-      return {
-        img_size: v.img_size, patch_size: v.patch_size, in_chans: v.in_chans, num_classes: v.num_classes, embed_dim: v.embed_dim,
-        num_blocks: v.num_blocks, mlp_ratio: [v.mlp_ratio[0], v.mlp_ratio[1]], drop_path_rate: spec.dropPathRate, seed,
-      } satisfies MixerConfig;
-    }
-  }
+  return { ...spec.config, drop_path_rate: spec.dropPathRate, seed };
 }
 
 export function buildModel(spec: ModelSpec, seed = 0): Model {

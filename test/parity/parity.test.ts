@@ -113,7 +113,7 @@ describe.skipIf(skipReason !== null)('PyTorch parity (1e-4 relative)', () => {
   });
 
   it('ConvNeXt block (7x7 depthwise, padding 3, layer scale)', () => {
-    const block = new ConvNextBlock(8, 7, 1e-6, false, 0, 1);
+    const block = new ConvNextBlock(8, 7, 4, 1e-6, false, 0, 1);
     randomizeParams(block, 3);
     runCase({
       kind: 'convnext_block', config: { dim: 8, ls_init_value: 1e-6, kernel_size: 7 },
