@@ -13,7 +13,7 @@ export const RULE = `A comparison "A beats B" is **reproduced** when the mean fi
   + `B's and a one-sided Welch t-test (unequal variances) of mean(A) > mean(B) gives p < ${ALPHA}; otherwise it is **not reproduced** `
   + `(with "same direction" when A's mean is higher but not significantly). A claim is reproduced when every one of its comparisons is. `
   + `A trend claim (the gain shrinks as the train set grows) is reproduced when the mean gain strictly decreases along the listed train sets. `
-  + `A compute claim is reproduced when no baseline reaches the weight-selected student's mean accuracy with less training compute `
+  + `A compute claim is reproduced when no baseline reaches the weight-selected student's mean accuracy with less than R times its training compute (R is stated with each claim) `
   + `(compute = training images processed, pre-training included; every model compared there has the student's architecture, so this is the ratio of training FLOPs; wall time is shown too).`;
 
 export interface Cell {
@@ -259,10 +259,11 @@ export function analyze(root: string, configFile?: string): Analysis {
         const reaching = base.filter((r) => r.reaches && r.imageRatio !== null);
         const cheapest = reaching.length ? Math.min(...reaching.map((r) => r.imageRatio!)) : null;
         const maxTested = Math.max(...base.filter((r) => r.imageRatio !== null).map((r) => r.imageRatio!));
-        const cheaperReach = reaching.some((r) => r.imageRatio! < 1);
+        const threshold = spec.ratio ?? 1;
+        const cheaperReach = reaching.some((r) => r.imageRatio! < threshold);
         const v: Verdict = cheaperReach ? 'not reproduced' : base.some((r) => r.mean === null) ? 'partly run' : 'reproduced';
         res.verdict = res.verdict === 'not run' ? v : combine([res.verdict, v]);
-        res.summary += `${res.summary ? '; ' : ''}${d}: ${cheapest !== null
+        res.summary += `${res.summary ? '; ' : ''}${d} (needs ${threshold}x or more): ${cheapest !== null
           ? `a baseline reaches it at ${cheapest.toFixed(2)}x the training compute`
           : `no baseline reaches it (up to ${maxTested.toFixed(2)}x the training compute tested)`}`;
       }

@@ -76,6 +76,8 @@ export interface ClaimSpec {
   target?: string;
   /** compute: baselines; a baseline's cost includes the runs it starts from (initFrom). */
   baselines?: string[];
+  /** compute: reproduced when no baseline reaches the target's accuracy with less than this many times its compute (default 1). */
+  ratio?: number;
 }
 
 export interface CurveSpec {
