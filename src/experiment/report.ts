@@ -106,6 +106,9 @@ export function renderMarkdown(a: Analysis): string {
 
 // ---- plots ----
 
+/** Method names are long; Vega-Lite truncates labels at 180 px by default. */
+const LONG_LABELS = { axis: { labelLimit: 460 }, legend: { labelLimit: 400 } };
+
 async function toSvg(spec: TopLevelSpec): Promise<string> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
@@ -118,7 +121,7 @@ async function toSvg(spec: TopLevelSpec): Promise<string> {
 
 function curveSpec(title: string, points: Analysis['curves'][number]['points']): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: LONG_LABELS,
     title, width: 520, height: 300,
     data: { values: points.map((p) => ({ ...p, mean: 100 * p.mean, lo: 100 * p.lo, hi: 100 * p.hi })) },
     encoding: {
@@ -141,7 +144,7 @@ function claimSpec(c: ClaimResult): TopLevelSpec | null {
   }));
   if (values.length === 0) return null;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: LONG_LABELS,
     title: `Claim ${c.spec.id}: final accuracy (mean ± std over seeds)`, width: 420, height: { step: 18 },
     data: { values },
     encoding: { y: { field: 'row', type: 'nominal', title: null, sort: null }, color: { field: 'dataset', type: 'nominal', title: 'train set' } },
@@ -158,7 +161,7 @@ function computeSpec(c: ClaimResult): TopLevelSpec | null {
   }));
   if (values.length === 0) return null;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: LONG_LABELS,
     title: `Claim ${c.spec.id}: accuracy vs training compute`, width: 520, height: 300,
     data: { values },
     encoding: {

@@ -164,6 +164,10 @@ export class ConvNeXt extends Module {
 
   /** Channels-last features of the last stage: (B, H/32, W/32, C_last). */
   forwardFeatures(x: Tensor): Tensor {
+    const side = Math.min(x.shape[2]!, x.shape[3]!);
+    if (convnextLastSide(side, this.config) < 1) {
+      throw new Error(`ConvNeXt: a ${x.shape[2]}x${x.shape[3]} input is too small for a stem of ${this.config.patch_size} and ${this.config.depths.length} stages (the last stage would be empty); use at least ${convnextMinSide(this.config)}`);
+    }
     const conv = this.stem.at(0) as Conv2d;
     const norm = this.stem.at(1) as LayerNorm2d;
     let y = patchEmbed(x, conv.weight, conv.bias, 'nchw');
@@ -180,4 +184,16 @@ export class ConvNeXt extends Module {
   forward(x: Tensor): Tensor {
     return this.forwardHead(this.forwardFeatures(x));
   }
+}
+
+/** Spatial side of the last stage for a square input: the stem divides by patch_size, each downsample halves (floor). */
+export function convnextLastSide(side: number, c: Pick<ConvNextConfig, 'patch_size' | 'depths'>): number {
+  let s = Math.floor(side / c.patch_size);
+  for (let i = 1; i < c.depths.length; i++) s = Math.floor(s / 2);
+  return s;
+}
+
+/** The smallest square input side every stage gets at least one pixel of. */
+export function convnextMinSide(c: Pick<ConvNextConfig, 'patch_size' | 'depths'>): number {
+  return c.patch_size * 2 ** (c.depths.length - 1);
 }

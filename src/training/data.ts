@@ -7,6 +7,7 @@ import {
 } from '../data/index.js';
 import { TrainingError } from './errors.js';
 import { modelInput, type ModelSpec } from './model-config.js';
+import { convnextLastSide, convnextMinSide } from '../models/convnext.js';
 
 /** Augmentation settings; unset fields take the dataset's defaults (datasetDefaults in src/data). */
 export interface AugmentOptions {
@@ -32,7 +33,12 @@ export function inputSide(spec: ModelSpec, dataset: Pick<Dataset, 'height' | 'wi
     if (override !== undefined && override !== input.size) throw new TrainingError(`--img-size ${override} differs from the model's img_size ${input.size}`);
     return input.size;
   }
-  return override ?? Math.ceil(Math.max(dataset.height, dataset.width) / 32) * 32;
+  const side = override ?? Math.ceil(Math.max(dataset.height, dataset.width) / 32) * 32;
+  const c = spec.config as { patch_size: number; depths: number[] };
+  if (convnextLastSide(side, c) < 1) {
+    throw new TrainingError(`input side ${side} is too small for this ConvNeXt (stem ${c.patch_size}, ${c.depths.length} stages): the last stage would be empty; use --img-size ${convnextMinSide(c)} or more`);
+  }
+  return side;
 }
 
 export interface ResolvedAugment extends DatasetDefaults {}

@@ -97,3 +97,12 @@ describe('train', () => {
     expect(existsSync(bad)).toBe(false);
   });
 });
+
+describe('input size checks', () => {
+  it('a ConvNeXt input too small for its stages is refused with the smallest side that works', () => {
+    const data = tinyMnist(16);
+    const config = { ...TINY_CONVNEXT, depths: [1, 1, 1, 1], dims: [8, 8, 8, 8] };
+    expect(() => train({ family: 'convnext', config, data, imgSize: 28, steps: 1, batchSize: 8, ...quiet }))
+      .toThrow(/input side 28 is too small .*--img-size 32/);
+  });
+});
