@@ -164,31 +164,36 @@ type GemmKernel = (
   beta: number, c: Float32Array, cOffset: number, ldc: number,
 ) => void;
 
-/** The WebAssembly SIMD kernel, whatever backend is selected (tests and benchmarks). */
-export function wasmSgemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, aOffset: number, lda: number,
-  b: Float32Array, bOffset: number, ldb: number,
-  beta: number, c: Float32Array, cOffset: number, ldc: number,
-): void {
-  checkArgs(1, 0, 0, 0, transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-  runKernel(wasmGemm, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+/** A portable kernel as the plain and batched entry points (arguments checked, then a loop in JavaScript). */
+function portable(kernel: GemmKernel) {
+  const single: GemmKernel = (transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) => {
+    checkArgs(1, 0, 0, 0, transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+    runKernel(kernel, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+  };
+  const batched = (
+    count: number, strideA: number, strideB: number, strideC: number,
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, aOffset: number, lda: number,
+    b: Float32Array, bOffset: number, ldb: number,
+    beta: number, c: Float32Array, cOffset: number, ldc: number,
+  ): void => {
+    checkArgs(count, strideA, strideB, strideC, transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+    for (let i = 0; i < count; i++) {
+      runKernel(kernel, transA, transB, m, n, k, alpha,
+        a, aOffset + i * strideA, lda, b, bOffset + i * strideB, ldb, beta, c, cOffset + i * strideC, ldc);
+    }
+  };
+  return { single, batched };
 }
 
-/** The WebAssembly batched kernel: a loop over wasmSgemm's core. */
-export function wasmSgemmBatched(
-  count: number, strideA: number, strideB: number, strideC: number,
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, aOffset: number, lda: number,
-  b: Float32Array, bOffset: number, ldb: number,
-  beta: number, c: Float32Array, cOffset: number, ldc: number,
-): void {
-  checkArgs(count, strideA, strideB, strideC, transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-  for (let i = 0; i < count; i++) {
-    runKernel(wasmGemm, transA, transB, m, n, k, alpha,
-      a, aOffset + i * strideA, lda, b, bOffset + i * strideB, ldb, beta, c, cOffset + i * strideC, ldc);
-  }
-}
+const wasmKernels = portable(wasmGemm);
+const typescriptKernels = portable(tsGemm);
+/** The WebAssembly SIMD kernel, whatever backend is selected (tests and benchmarks). */
+export const wasmSgemm = wasmKernels.single;
+export const wasmSgemmBatched = wasmKernels.batched;
+/** The scalar TypeScript kernel, whatever backend is selected (tests and benchmarks). */
+export const typescriptSgemm = typescriptKernels.single;
+export const typescriptSgemmBatched = typescriptKernels.batched;
 
 // Empty products and alpha = 0 never reach a kernel: BLAS does not read A or B then.
 function runKernel(
@@ -254,32 +259,6 @@ function checkArgs(
   checkOperand('a', a, aOffset, lda, transA ? k : m, transA ? m : k, count, strideA);
   checkOperand('b', b, bOffset, ldb, transB ? n : k, transB ? k : n, count, strideB);
   checkOperand('c', c, cOffset, ldc, m, n, count, strideC);
-}
-
-/** The scalar TypeScript kernel, whatever backend is selected (tests and benchmarks). */
-export function typescriptSgemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, aOffset: number, lda: number,
-  b: Float32Array, bOffset: number, ldb: number,
-  beta: number, c: Float32Array, cOffset: number, ldc: number,
-): void {
-  checkArgs(1, 0, 0, 0, transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-  runKernel(tsGemm, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
-}
-
-/** The TypeScript batched kernel: a loop over typescriptSgemm's core. */
-export function typescriptSgemmBatched(
-  count: number, strideA: number, strideB: number, strideC: number,
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, aOffset: number, lda: number,
-  b: Float32Array, bOffset: number, ldb: number,
-  beta: number, c: Float32Array, cOffset: number, ldc: number,
-): void {
-  checkArgs(count, strideA, strideB, strideC, transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-  for (let i = 0; i < count; i++) {
-    runKernel(tsGemm, transA, transB, m, n, k, alpha,
-      a, aOffset + i * strideA, lda, b, bOffset + i * strideB, ldb, beta, c, cOffset + i * strideC, ldc);
-  }
 }
 
 function tsGemm(
