@@ -3,11 +3,10 @@
 // since no real model can be downloaded here.
 import fs from 'node:fs';
 import path from 'node:path';
-import { encodeFloat32, numel } from '../checkpoint/dtype.js';
 import { openShardedWriter } from '../checkpoint/sharded-writer.js';
 import type { DType } from '../checkpoint/types.js';
-import { seededRandom } from '../selection/rng.js';
 import type { HfFamily, HfJson } from './hf-config.js';
+import { fillRandom } from './synthetic.js';
 import { tensorShape } from './types.js';
 
 export interface SyntheticHfOptions {
@@ -45,21 +44,9 @@ export function writeSyntheticHfModel(
   fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(json, null, 2)}\n`);
   for (const [name, text] of Object.entries(SYNTHETIC_COMPANIONS)) fs.writeFileSync(path.join(dir, name), text);
   const writer = openShardedWriter(path.join(dir, 'model.safetensors'), headers, { format: 'pt' }, maxShardSize);
-  let parameters = 0;
+  const parameters = fillRandom(writer, seed, scale, dtype as DType);
   let files: string[];
   try {
-    const chunk = new Float32Array(1 << 20);
-    for (const header of writer.order) {
-      const random = seededRandom(seed, header.name);
-      let left = numel(header.shape);
-      parameters += left;
-      while (left > 0) {
-        const n = Math.min(left, chunk.length);
-        for (let i = 0; i < n; i++) chunk[i] = (random() * 2 - 1) * scale;
-        writer.write(encodeFloat32(dtype, chunk.subarray(0, n)));
-        left -= n;
-      }
-    }
     files = writer.commit();
   } catch (e) {
     writer.abort();
