@@ -25,3 +25,9 @@ export function makeTmpDir(prefix = 'wsel-test-'): { dir: string; file(name: str
 }
 
 export const REPO_ROOT = path.resolve(new URL('..', import.meta.url).pathname);
+
+/** Run the real `wsel` binary (compiled dist/, built by the global setup) from the repository root. */
+export function wsel(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { encoding: 'utf8', cwd: REPO_ROOT });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}

@@ -1,19 +1,13 @@
 // The `wsel` binary as users run it: exit codes, messages, help, and files.
-import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vit } from '../../src/arch/index.js';
 import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
-import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+import { makeTmpDir, wsel } from '../helpers.js';
 
 const tmp = makeTmpDir();
 afterAll(() => tmp.cleanup());
-
-function wsel(...args: string[]) {
-  const r = spawnSync(process.execPath, [`${REPO_ROOT}/bin/wsel.js`, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 let teacher = '';
 beforeAll(() => {

@@ -1,18 +1,12 @@
 // `wsel experiment` and `wsel report` end to end on the smoke grid (tiny runs: a teacher trained in the grid,
 // random init, weight selection, weight selection + KD, two seeds), then the files the report promises.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
 
 const tmp = makeTmpDir('wsel-experiment-');
 afterAll(() => tmp.cleanup());
-
-function wsel(...args: string[]) {
-  const r = spawnSync(process.execPath, [`${REPO_ROOT}/bin/wsel.js`, ...args], { encoding: 'utf8', cwd: REPO_ROOT });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const SMOKE = path.join(REPO_ROOT, 'experiments', 'smoke.json');
 

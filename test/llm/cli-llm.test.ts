@@ -1,20 +1,14 @@
 // `wsel select` and `wsel inspect` on Hugging Face model folders, as users run them.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llama } from '../../src/arch/index.js';
 import { writeSyntheticHfModel } from '../../src/arch/hf-synthetic.js';
-import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+import { makeTmpDir, wsel } from '../helpers.js';
 import { llamaJson } from './helpers.js';
 
 const tmp = makeTmpDir('wsel-llm-cli-');
 afterAll(() => tmp.cleanup());
-
-function wsel(...args: string[]) {
-  const r = spawnSync(process.execPath, [`${REPO_ROOT}/bin/wsel.js`, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 let teacher = '';
 beforeAll(() => {

@@ -1,17 +1,11 @@
 // `wsel train`, `wsel eval` and `wsel prune` as users run them: exit codes, messages, files.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+import { makeTmpDir, wsel } from '../helpers.js';
 
 const tmp = makeTmpDir('wsel-train-cli-');
 afterAll(() => tmp.cleanup());
-
-function wsel(...args: string[]) {
-  const r = spawnSync(process.execPath, [`${REPO_ROOT}/bin/wsel.js`, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const CONFIG = JSON.stringify({ img_size: 28, patch_size: 7, in_chans: 1, embed_dim: 16, depth: 1, num_heads: 2 });
 
