@@ -265,7 +265,7 @@ export function analyze(root: string, configFile?: string): Analysis {
         res.verdict = res.verdict === 'not run' ? v : combine([res.verdict, v]);
         res.summary += `${res.summary ? '; ' : ''}${d} (needs ${threshold}x or more): ${cheapest !== null
           ? `a baseline reaches it at ${cheapest.toFixed(2)}x the training compute`
-          : `no baseline reaches it (up to ${maxTested.toFixed(2)}x the training compute tested)`}`;
+          : `no baseline reaches it (up to ${maxTested.toFixed(2)}x the training compute tested)`}: ${v}`;
       }
       if (!res.summary) res.summary = 'no runs yet';
     }

@@ -37,8 +37,8 @@ function claimMd(c: ClaimResult): string[] {
   if (c.spec.claim) out.push(`> ${c.spec.claim}`, '');
   out.push(`${c.summary}.`, '');
   if (c.kind === 'compare') {
-    out.push(...pairTableMd(c.pairs));
-    if (c.compared.length) out.push('', 'Compared too (no verdict):', '', ...pairTableMd(c.compared));
+    if (c.pairs.length) out.push(...pairTableMd(c.pairs));
+    if (c.compared.length) out.push('', c.pairs.length ? 'Compared too (no verdict):' : 'Compared (no verdict):', '', ...pairTableMd(c.compared));
   } else if (c.kind === 'trend') {
     out.push('| train set | weight selection acc % | baseline acc % | gain (pts) ± s.e. | seeds |', '|---|---|---|---|---|');
     for (const t of c.trend) out.push(`| ${t.dataset} | ${cellText(t.better)} | ${cellText(t.worse)} | ${t.gain === null ? 'not run' : `${signed(t.gain)} ± ${pct(t.se)}`} | ${seedsText(t.better)} / ${seedsText(t.worse)} |`);
@@ -160,19 +160,24 @@ function computeSpec(c: ClaimResult): TopLevelSpec | null {
     label: r.label, dataset: r.dataset, seconds: r.seconds, mean: 100 * r.mean!, lo: 100 * (r.mean! - (r.std ?? 0)), hi: 100 * (r.mean! + (r.std ?? 0)),
   }));
   if (values.length === 0) return null;
+  // One panel per train set: their accuracies and run times differ too much to share axes.
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: LONG_LABELS,
-    title: `Claim ${c.spec.id}: accuracy vs training compute`, width: 520, height: 300,
+    title: `Claim ${c.spec.id}: accuracy vs training compute`,
     data: { values },
-    encoding: {
-      x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, title: 'training time per run, incl. pre-training (s, log)' },
-      color: { field: 'label', type: 'nominal', title: 'method' },
-      shape: { field: 'dataset', type: 'nominal', title: 'train set' },
+    facet: { column: { field: 'dataset', type: 'nominal', title: 'train set', sort: [...new Set(values.map((v) => v.dataset))] } },
+    spec: {
+      width: 300, height: 260,
+      encoding: {
+        x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, title: 'training time per run, incl. pre-training (s, log)' },
+        color: { field: 'label', type: 'nominal', title: 'method' },
+      },
+      layer: [
+        { mark: { type: 'rule' }, encoding: { y: { field: 'lo', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } }, y2: { field: 'hi' } } },
+        { mark: { type: 'point', filled: true, size: 70 }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+      ],
     },
-    layer: [
-      { mark: { type: 'rule' }, encoding: { y: { field: 'lo', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } }, y2: { field: 'hi' } } },
-      { mark: { type: 'point', filled: true, size: 70 }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
-    ],
+    resolve: { scale: { x: 'independent', y: 'independent' } },
   } as TopLevelSpec;
 }
 
@@ -205,8 +210,8 @@ export async function renderHtml(a: Analysis): Promise<string> {
     if (c.spec.claim) parts.push(`<blockquote>${esc(c.spec.claim)}</blockquote>`);
     parts.push(`<p>${esc(c.summary)}.</p>`);
     if (c.kind === 'compare') {
-      parts.push(pairTableHtml(c.pairs));
-      if (c.compared.length) parts.push('<p>Compared too (no verdict):</p>', pairTableHtml(c.compared));
+      if (c.pairs.length) parts.push(pairTableHtml(c.pairs));
+      if (c.compared.length) parts.push(`<p>${c.pairs.length ? 'Compared too' : 'Compared'} (no verdict):</p>`, pairTableHtml(c.compared));
     } else if (c.kind === 'trend') {
       parts.push('<table><tr><th>train set</th><th>weight selection</th><th>baseline</th><th>gain (pts) ± s.e.</th></tr>'
         + c.trend.map((t) => `<tr><td>${esc(t.dataset)}</td><td>${cellText(t.better)}</td><td>${cellText(t.worse)}</td><td>${t.gain === null ? 'not run' : `${signed(t.gain)} ± ${pct(t.se)}`}</td></tr>`).join('\n') + '</table>');

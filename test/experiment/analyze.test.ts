@@ -68,7 +68,7 @@ describe('analyze', () => {
     expect(c5.verdict).toBe('reproduced');
     expect(c5.compute.find((r) => r.method === 'pre-ft')!.imageRatio).toBeCloseTo(3, 9);
     expect(c5.compute.find((r) => r.method === 'long')!.reaches).toBe(true);
-    expect(c5.summary).toMatch(/a \(needs 1x or more\): a baseline reaches it at 3\.00x the training compute/);
+    expect(c5.summary).toMatch(/a \(needs 1x or more\): a baseline reaches it at 3\.00x the training compute: reproduced/);
     expect(a.runtime.done).toBe(a.runtime.runs);
     const md = renderMarkdown(a);
     expect(md).toMatch(/\| a \| weight selection \| random \| 91\.00 ± 1\.00 \| 80\.00 ± 1\.00 \| 0,1,2 \/ 0,1,2 \| \+11\.00 \|/);
