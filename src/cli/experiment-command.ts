@@ -10,6 +10,7 @@ interface ExperimentFlags {
   dryRun?: boolean;
   list?: boolean;
   failFast?: boolean;
+  rerunChanged?: boolean;
   threads?: string;
 }
 
@@ -30,6 +31,8 @@ export function experimentCommand(): Command {
       + 'the `wsel` commands printed before it runs, each in its own process, into DIR/DATASET/METHOD/sSEED\n'
       + '(metrics.jsonl, summary.json, log.txt, run.json with the commands). Resumable: a run whose summary.json\n'
       + 'says it finished is skipped, an interrupted one continues (train --resume); Ctrl-C stops after saving.\n'
+      + 'A finished run whose commands changed since (the config was edited), or whose KD teacher or pre-trained\n'
+      + 'start was made again, is not reused silently: the runner stops and names it; --rerun-changed redoes it.\n'
       + 'DIR/results.jsonl lists every run (status, accuracy, commands); `wsel report DIR` renders the claims.\n'
       + 'Parts (--parts 1/2, --parts 2/2) may run at the same time: a run another part is doing is waited for.\n'
       + 'Paths in CONFIG (teachers) are relative to the working directory.')
@@ -40,6 +43,7 @@ export function experimentCommand(): Command {
     .option('--parts <N/M>', 'run part N of M (the grid split into M parts of similar cost, each resumable)')
     .option('--dry-run', 'print the commands of the runs still to do, and run nothing')
     .option('--list', 'list the runs and their status')
+    .option('--rerun-changed', 'clear and redo finished runs that no longer match the config (their old results are deleted)')
     .option('--fail-fast', 'stop at the first failed run (default: go on with the runs that do not need it)')
     .option('--threads <n>', 'OpenBLAS threads per run (default: 1 per part, so parts can share the cores)', '1')
     .addHelpText('after', `
@@ -52,7 +56,7 @@ Examples:
 
 Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 bad flags, 130 stopped (resumable).`)
     .action(async (configFile: string, flags: ExperimentFlags) => {
-      const { loadConfig, planRuns, matchRun, partOf, runGrid, collectRecords, shellQuote, isFinished, ExperimentError } = await import('../experiment/index.js');
+      const { loadConfig, planRuns, matchRun, partOf, runGrid, collectRecords, changedRuns, shellQuote, isFinished, ExperimentError } = await import('../experiment/index.js');
       const threads = parseIntArg('--threads', flags.threads ?? '1', 1);
       const p = flags.parts ? parseParts(flags.parts) : null;
       const config = loadConfig(configFile);
@@ -70,14 +74,15 @@ Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 b
         const recs = new Map(collectRecords(all).map((r) => [r.id, r]));
         for (const r of selected) {
           const rec = recs.get(r.id)!;
-          process.stdout.write(`${rec.status.padEnd(8)} ${r.id}${rec.final_acc !== null ? `  ${(100 * rec.final_acc).toFixed(2)}%` : ''}\n`);
+          process.stdout.write(`${rec.status.padEnd(8)} ${r.id}${rec.final_acc !== null ? `  ${(100 * rec.final_acc).toFixed(2)}%` : ''}${rec.changed ? `  (${rec.changed})` : ''}\n`);
         }
         return;
       }
       if (flags.dryRun) {
-        const todo = selected.filter((r) => !isFinished(r.dir));
+        const changed = changedRuns(all);
+        const todo = selected.filter((r) => !isFinished(r.dir) || changed.has(r.id));
         for (const r of todo) {
-          process.stdout.write(`# ${r.id}\n`);
+          process.stdout.write(`# ${r.id}${changed.has(r.id) ? ` (finished, but ${changed.get(r.id)}: redone with --rerun-changed)` : ''}\n`);
           for (const c of r.commands) process.stdout.write(`${shellQuote(['wsel', ...c])}\n`);
         }
         process.stdout.write(`# ${todo.length} of ${selected.length} selected runs to do (${all.length} in the grid)\n`);
@@ -93,7 +98,7 @@ Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 b
       try {
         process.stderr.write(`wsel experiment: ${config.name}, ${selected.length} runs${p ? ` (part ${p.part}/${p.parts})` : ''} of ${all.length}, into ${root}\n`);
         const result = await runGrid({
-          config, all, selected, root, failFast: Boolean(flags.failFast), shouldStop: () => stop,
+          config, all, selected, root, failFast: Boolean(flags.failFast), rerunChanged: Boolean(flags.rerunChanged), shouldStop: () => stop,
           env: { OPENBLAS_NUM_THREADS: String(threads) },
           log: (line) => process.stderr.write(`${line}\n`),
         });

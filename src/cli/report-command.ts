@@ -26,7 +26,7 @@ Examples:
   wsel report experiments/results/claims --html experiments/report/index.html --md experiments/RESULTS.md
   wsel report /tmp/smoke`)
     .action(async (dir: string, flags: ReportFlags) => {
-      const { analyze, writeReport } = await import('../experiment/index.js');
+      const { analyze, writeReport, changedText } = await import('../experiment/index.js');
       const a = analyze(dir, flags.config);
       const out = await writeReport(a, flags.html ?? path.join(dir, 'report.html'), flags.md ?? path.join(dir, 'RESULTS.md'));
       if (flags.json) {
@@ -34,6 +34,6 @@ Examples:
         return;
       }
       for (const c of a.claims) process.stdout.write(`claim ${c.spec.id} (${c.spec.title}): ${c.verdict} - ${c.summary}\n`);
-      process.stdout.write(`${a.runtime.done} of ${a.runtime.runs} runs finished; wrote ${out.html} and ${out.markdown}\n`);
+      process.stdout.write(`${a.runtime.done} of ${a.runtime.runs} runs finished${changedText(a)}; wrote ${out.html} and ${out.markdown}\n`);
     });
 }

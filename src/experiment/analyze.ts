@@ -95,6 +95,8 @@ export interface Runtime {
   runs: number;
   done: number;
   failed: number;
+  /** Finished runs left out because they no longer match the config. */
+  changed: number;
   measuredSeconds: number;
   /** Estimated seconds for the runs not done (one process, from the measured ms/step of similar runs). */
   estimatedRemainingSeconds: number;
@@ -333,6 +335,7 @@ export function estimateRuntime(config: ExperimentConfig, runs: PlannedRun[], re
   }
   return {
     runs: runs.length, done: records.filter((r) => r.status === 'done').length, failed: records.filter((r) => r.status === 'failed').length,
+    changed: records.filter((r) => r.status === 'changed').length,
     measuredSeconds: measured, estimatedRemainingSeconds: remaining, estimatedTotalSeconds: measured + remaining, byDataset: [...byDataset.values()],
   };
 }

@@ -1,7 +1,8 @@
 // Runs a planned grid: each run's commands go to the real `wsel` CLI in a child process (so what ran is exactly
 // what is printed and recorded), output to RUN/log.txt. Resumable: a run whose summary.json says it finished is
 // skipped, an interrupted one continues with `train --resume`. Several parts may run at once: a run in
-// progress is locked by a RUN/.lock folder, and a run waits for the runs it reads (in any part).
+// progress is locked by a RUN/.lock folder, and a run waits for the runs it reads (in any part). A finished
+// run that no longer matches the config (changedRuns) is never skipped silently.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,7 +41,8 @@ export interface RunRecord {
   method: string;
   dataset: string;
   seed: number;
-  status: 'done' | 'failed' | 'pending';
+  /** changed: finished, but no longer what the config asks for (see changedRuns); left out of reports. */
+  status: 'done' | 'changed' | 'failed' | 'pending';
   dir: string;
   commands: string[];
   final_acc: number | null;
@@ -53,6 +55,8 @@ export interface RunRecord {
   ms_per_step: number | null;
   images_seen: number | null;
   error?: string;
+  /** Why a finished run no longer matches the config. */
+  changed?: string;
 }
 
 interface RunMeta {
@@ -78,8 +82,47 @@ function writeJsonAtomic(file: string, value: unknown): void {
   fs.renameSync(tmp, file);
 }
 
+/** A run's commands as printed and recorded in run.json. */
+const printedCommands = (r: PlannedRun): string[] => r.commands.map((c) => shellQuote(['wsel', ...c]));
+
+/**
+ * Finished runs whose results no longer follow from the config, with the reason: their commands changed (the
+ * config was edited), or a run they start from (KD teacher, pre-trained student) changed or was made again
+ * after them. Skipping these would mix old results into the new grid.
+ */
+export function changedRuns(all: readonly PlannedRun[]): Map<string, string> {
+  const index = new Map(all.map((r) => [r.id, r]));
+  const memo = new Map<string, string | null>();
+  const reasonOf = (r: PlannedRun): string | null => {
+    if (memo.has(r.id)) return memo.get(r.id)!;
+    memo.set(r.id, null);
+    let reason: string | null = null;
+    const meta = readMeta(r.dir);
+    if (isFinished(r.dir) && meta) {
+      if (JSON.stringify(meta.commands) !== JSON.stringify(printedCommands(r))) reason = 'its commands changed';
+      for (const id of r.deps) {
+        const dep = index.get(id);
+        if (reason) break;
+        if (!dep) continue;
+        const depFinished = readMeta(dep.dir)?.finished;
+        if (reasonOf(dep)) reason = `${id} changed`;
+        else if (depFinished && depFinished > meta.started) reason = `${id} was made again after it`;
+      }
+    }
+    memo.set(r.id, reason);
+    return reason;
+  };
+  const out = new Map<string, string>();
+  for (const r of all) {
+    const reason = reasonOf(r);
+    if (reason) out.set(r.id, reason);
+  }
+  return out;
+}
+
 /** One line per planned run, from what is on disk (so parts running at once agree). */
 export function collectRecords(runs: readonly PlannedRun[]): RunRecord[] {
+  const changed = changedRuns(runs);
   return runs.map((r) => {
     const s = readSummary(r.dir);
     const meta = readMeta(r.dir);
@@ -89,13 +132,14 @@ export function collectRecords(runs: readonly PlannedRun[]): RunRecord[] {
     const batch = num('batch_size');
     return {
       id: r.id, method: r.method, dataset: r.dataset, seed: r.seed,
-      status: done ? 'done' : meta?.error ? 'failed' : 'pending',
-      dir: r.dir, commands: meta?.commands ?? r.commands.map((c) => shellQuote(['wsel', ...c])),
+      status: changed.has(r.id) ? 'changed' : done ? 'done' : meta?.error ? 'failed' : 'pending',
+      dir: r.dir, commands: meta?.commands ?? printedCommands(r),
       final_acc: done ? s!.final_acc : null, best_acc: done ? s!.best_acc : null,
       parameters: num('parameters'), steps, train_seconds: num('train_seconds'),
       wall_seconds: done ? meta?.wall_seconds ?? num('wall_seconds') : null,
       ms_per_step: num('ms_per_step'), images_seen: steps !== null && batch !== null ? steps * batch : null,
       ...(meta?.error && !done ? { error: meta.error } : {}),
+      ...(changed.has(r.id) ? { changed: changed.get(r.id) } : {}),
     };
   });
 }
@@ -124,6 +168,8 @@ export interface RunGridOptions {
   shouldStop?: () => boolean;
   /** Seconds to wait for a run that another part holds (default: forever). */
   lockWaitSeconds?: number;
+  /** Clear and redo finished runs that no longer match the config (default: refuse to start; see changedRuns). */
+  rerunChanged?: boolean;
 }
 
 export interface RunGridResult {
@@ -168,6 +214,22 @@ function tryLock(dir: string): boolean {
   }
   fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
   return true;
+}
+
+/**
+ * Delete a changed run's files under its lock. Another part started at the same time may already be redoing it
+ * (locked) or have redone it (started after `checkedAt`): then it is left alone.
+ */
+function clearChanged(r: PlannedRun, checkedAt: string, onClear: () => void): void {
+  if (!tryLock(r.dir)) return;
+  try {
+    const meta = readMeta(r.dir);
+    if (!isFinished(r.dir) || (meta && meta.started > checkedAt)) return;
+    for (const f of fs.readdirSync(r.dir)) if (f !== '.lock') fs.rmSync(path.join(r.dir, f), { recursive: true, force: true });
+    onClear();
+  } finally {
+    unlock(r.dir);
+  }
 }
 
 function unlock(dir: string): void {
@@ -221,6 +283,22 @@ export async function runGrid(opts: RunGridOptions): Promise<RunGridResult> {
   const index = new Map(opts.all.map((r) => [r.id, r]));
   const result: RunGridResult = { ran: [], skipped: [], failed: [], blocked: [], stopped: false, records: [] };
   const failed = new Set<string>();
+  // The selected runs and everything they start from: none of it may be a stale result.
+  const needed = new Set<string>();
+  const visit = (r: PlannedRun): void => {
+    if (needed.has(r.id)) return;
+    needed.add(r.id);
+    for (const d of r.deps) if (index.has(d)) visit(index.get(d)!);
+  };
+  opts.selected.forEach(visit);
+  const checkedAt = new Date().toISOString();
+  const changed = [...changedRuns(opts.all)].filter(([id]) => needed.has(id));
+  if (changed.length && !opts.rerunChanged) {
+    const list = changed.slice(0, 8).map(([id, why]) => `${id} (${why})`).join(', ');
+    throw new ExperimentError(`${changed.length} finished run${changed.length > 1 ? 's' : ''} no longer match${changed.length > 1 ? '' : 'es'} the config: ${list}${changed.length > 8 ? ', ...' : ''}. `
+      + 'Run again with --rerun-changed to clear and redo them (their old results are deleted), or restore the config.');
+  }
+  for (const [id, why] of changed) clearChanged(index.get(id)!, checkedAt, () => log(`${id}: ${why}; cleared, to be run again`));
   fs.mkdirSync(opts.root, { recursive: true });
   writeJsonAtomic(path.join(opts.root, CONFIG_COPY), opts.config);
   const total = opts.selected.length;
@@ -257,7 +335,7 @@ export async function runGrid(opts: RunGridOptions): Promise<RunGridResult> {
       if (isFinished(r.dir)) return true;
       const logFile = path.join(r.dir, 'log.txt');
       const resuming = fs.existsSync(path.join(r.dir, 'last.safetensors'));
-      const meta: RunMeta = { id: r.id, commands: r.commands.map((c) => shellQuote(['wsel', ...c])), started: new Date().toISOString() };
+      const meta: RunMeta = { id: r.id, commands: printedCommands(r), started: new Date().toISOString() };
       writeJsonAtomic(path.join(r.dir, 'run.json'), meta);
       log(`${depth > 0 ? '  (dependency) ' : ''}${r.id}${resuming ? ' (resuming)' : ''}`);
       const t0 = performance.now();

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze, planRuns, renderMarkdown, validateConfig, type ExperimentConfig } from '../../src/experiment/index.js';
+import { analyze, planRuns, renderMarkdown, shellQuote, validateConfig, type ExperimentConfig } from '../../src/experiment/index.js';
 import { makeTmpDir } from '../helpers.js';
 
 const tmp = makeTmpDir('wsel-analyze-');
@@ -49,7 +49,7 @@ describe('analyze', () => {
     mkdirSync(r.dir, { recursive: true });
     const steps = r.steps;
     writeFileSync(path.join(r.dir, 'summary.json'), JSON.stringify({ final_acc: acc, best_acc: acc, interrupted: false, completed_steps: steps, batch_size: 64, train_seconds: steps / 10, parameters: 1000 }));
-    writeFileSync(path.join(r.dir, 'run.json'), JSON.stringify({ id: r.id, commands: ['wsel train ...'], started: '', wall_seconds: steps / 8 }));
+    writeFileSync(path.join(r.dir, 'run.json'), JSON.stringify({ id: r.id, commands: r.commands.map((c) => shellQuote(['wsel', ...c])), started: '', wall_seconds: steps / 8 }));
     writeFileSync(path.join(r.dir, 'metrics.jsonl'), `${JSON.stringify({ type: 'epoch', epoch: 1, eval_acc: acc })}\n`);
   }
 

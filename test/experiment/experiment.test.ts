@@ -89,4 +89,34 @@ describe('wsel experiment + wsel report (smoke grid)', () => {
     expect(e.code).toBe(1);
     expect(e.stderr).toMatch(/refers to unknown method "missing"/);
   });
+
+  it('does not reuse finished runs that no longer match the config; --rerun-changed redoes them', () => {
+    const edited = JSON.parse(readFileSync(SMOKE, 'utf8'));
+    edited.methods[0].train.lr = '2e-3'; // the teacher's command changes, so everything that starts from it is stale
+    const editedFile = tmp.file('edited.json');
+    writeFileSync(editedFile, JSON.stringify(edited));
+    const refused = wsel('experiment', editedFile, '--out', out);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/5 finished runs no longer match the config: .*fmnist-tiny\/teacher\/s0 \(its commands changed\)/);
+    expect(refused.stderr).toMatch(/mnist-tiny\/vit\/ws-kd\/s1 \(fmnist-tiny\/teacher\/s0 changed\).*--rerun-changed/);
+    expect(existsSync(path.join(out, 'fmnist-tiny/teacher/s0/summary.json'))).toBe(true); // nothing cleared
+    // A report made against the edited config leaves the stale runs out and says so.
+    const report = wsel('report', out, '--config', editedFile, '--html', tmp.file('edited.html'), '--md', tmp.file('edited.md'));
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/2 of 7 runs finished; 5 finished runs left out because the config changed since/);
+
+    const list = wsel('experiment', editedFile, '--out', out, '--list').stdout;
+    expect(list).toMatch(/^changed +mnist-tiny\/vit\/ws\/s0 .*\(fmnist-tiny\/teacher\/s0 changed\)$/m);
+    expect(list).toMatch(/^done +mnist-tiny\/vit\/random\/s0/m);
+    expect(wsel('experiment', editedFile, '--out', out, '--dry-run').stdout).toMatch(/# 5 of 7 selected runs to do/);
+
+    const redo = wsel('experiment', editedFile, '--out', out, '--rerun-changed');
+    expect(redo.code, redo.stderr).toBe(0);
+    expect(redo.stdout).toMatch(/5 ran, 2 already done/);
+    expect(JSON.parse(readFileSync(path.join(out, 'fmnist-tiny/teacher/s0/run.json'), 'utf8')).commands[0]).toMatch(/--lr 2e-3/);
+
+    // Back to the original config, redoing only the teacher: the runs selected from it are now older than it.
+    expect(wsel('experiment', SMOKE, '--out', out, '--only', 'fmnist-tiny/**', '--rerun-changed').code).toBe(0);
+    expect(wsel('experiment', SMOKE, '--out', out, '--list').stdout).toMatch(/^changed +mnist-tiny\/vit\/ws\/s1 .*\(fmnist-tiny\/teacher\/s0 was made again after it\)$/m);
+  });
 });
