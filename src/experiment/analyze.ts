@@ -239,6 +239,11 @@ export function analyze(root: string, configFile?: string): Analysis {
       res.summary = res.trend.map((t) => `${t.dataset}: ${t.gain === null ? 'not run' : `${t.gain >= 0 ? '+' : ''}${(100 * t.gain).toFixed(2)} pts`}`).join(', ');
     } else {
       const target = spec.target!;
+      const verdicts: Verdict[] = [];
+      const say = (d: string, text: string, v: Verdict): void => {
+        verdicts.push(v);
+        res.summary += `${res.summary ? '; ' : ''}${d}${text}: ${v}`;
+      };
       for (const d of spec.datasets ?? datasetsWith([target])) {
         const t = cell(d, target);
         const tc = costOf(d, target);
@@ -255,20 +260,25 @@ export function analyze(root: string, configFile?: string): Analysis {
         }
         res.compute.push(...rows);
         const base = rows.slice(1);
-        if (!t || base.every((r) => r.mean === null)) continue;
+        if (!t || base.every((r) => r.mean === null)) {
+          say(d, '', 'not run');
+          continue;
+        }
         // Compute = training images processed: target and baselines share the student's architecture and input
         // size, so this is the ratio of training FLOPs (and, unlike wall time, does not depend on machine load).
         const reaching = base.filter((r) => r.reaches && r.imageRatio !== null);
         const cheapest = reaching.length ? Math.min(...reaching.map((r) => r.imageRatio!)) : null;
-        const maxTested = Math.max(...base.filter((r) => r.imageRatio !== null).map((r) => r.imageRatio!));
+        const ratios = base.filter((r) => r.imageRatio !== null).map((r) => r.imageRatio!);
         const threshold = spec.ratio ?? 1;
         const cheaperReach = reaching.some((r) => r.imageRatio! < threshold);
-        const v: Verdict = cheaperReach ? 'not reproduced' : base.some((r) => r.mean === null) ? 'partly run' : 'reproduced';
-        res.verdict = res.verdict === 'not run' ? v : combine([res.verdict, v]);
-        res.summary += `${res.summary ? '; ' : ''}${d} (needs ${threshold}x or more): ${cheapest !== null
-          ? `a baseline reaches it at ${cheapest.toFixed(2)}x the training compute`
-          : `no baseline reaches it (up to ${maxTested.toFixed(2)}x the training compute tested)`}: ${v}`;
+        // Reproduced needs evidence: every baseline run and at least one tested at the threshold or beyond.
+        const v: Verdict = cheaperReach ? 'not reproduced'
+          : base.some((r) => r.mean === null) || !ratios.some((x) => x >= threshold) ? 'partly run' : 'reproduced';
+        const found = cheapest !== null ? `a baseline reaches it at ${cheapest.toFixed(2)}x the training compute`
+          : ratios.length ? `no baseline reaches it (up to ${Math.max(...ratios).toFixed(2)}x the training compute tested)` : 'no baseline cost known';
+        say(d, ` (needs ${threshold}x or more): ${found}`, v);
       }
+      res.verdict = combine(verdicts);
       if (!res.summary) res.summary = 'no runs yet';
     }
     return res;

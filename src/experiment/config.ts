@@ -107,6 +107,8 @@ export interface PlannedRun {
   dataset: string;
   seed: number;
   stage: number;
+  /** The results folder the grid was planned into, as given. */
+  root: string;
   /** The run's folder, as given to --out (relative paths stay relative to the working directory). */
   dir: string;
   /** argv of each command, without the program name: ['select', ...], ['train', ...]. */
@@ -149,8 +151,19 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
     if (m.select && m.prune) throw new ExperimentError(`${where}: method "${m.id}": select and prune are alternatives`);
     if (m.selectFrom && !m.select) throw new ExperimentError(`${where}: method "${m.id}": selectFrom needs select`);
     if ((m.select || m.prune) && m.initFrom) throw new ExperimentError(`${where}: method "${m.id}": initFrom and select/prune are alternatives`);
+    if (m.datasets !== undefined && !isWordList(m.datasets)) throw new ExperimentError(`${where}: method "${m.id}": "datasets" must be a list of dataset ids`);
     for (const d of m.datasets ?? []) if (!(d in c.datasets)) throw new ExperimentError(`${where}: method "${m.id}": unknown dataset "${d}"`);
-    if (m.scale !== undefined && !(m.scale > 0)) throw new ExperimentError(`${where}: method "${m.id}": scale must be > 0`);
+    if (m.seeds !== undefined && !(Array.isArray(m.seeds) && m.seeds.length > 0 && m.seeds.every((x) => Number.isSafeInteger(x) && x >= 0))) {
+      throw new ExperimentError(`${where}: method "${m.id}": "seeds" must be a non-empty list of integers >= 0`);
+    }
+    if (m.stage !== undefined && !(Number.isSafeInteger(m.stage) && m.stage >= 1)) throw new ExperimentError(`${where}: method "${m.id}": "stage" must be an integer >= 1`);
+    for (const k of ['select', 'prune', 'train'] as const) {
+      if (m[k] !== undefined && !isObject(m[k])) throw new ExperimentError(`${where}: method "${m.id}": "${k}" must be an object of flags`);
+    }
+    if (m.scale !== undefined && !(typeof m.scale === 'number' && m.scale > 0)) throw new ExperimentError(`${where}: method "${m.id}": scale must be a number > 0`);
+  }
+  for (const [id, d] of Object.entries(c.datasets)) {
+    if (d.stage !== undefined && !(Number.isSafeInteger(d.stage) && d.stage >= 1)) throw new ExperimentError(`${where}: datasets.${id}.stage must be an integer >= 1`);
   }
   for (const m of c.methods) {
     for (const ref of [m.kdFrom, m.initFrom, m.selectFrom]) {
@@ -160,13 +173,57 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
       if (r.dataset !== undefined && !(r.dataset in c.datasets)) throw new ExperimentError(`${where}: method "${m.id}" refers to unknown dataset "${r.dataset}"`);
     }
   }
+  if (c.claims !== undefined && !Array.isArray(c.claims)) throw new ExperimentError(`${where}: "claims" must be a list`);
+  if (c.curves !== undefined && !Array.isArray(c.curves)) throw new ExperimentError(`${where}: "curves" must be a list`);
+  const claimIds = new Set<string>();
   for (const cl of c.claims ?? []) {
-    if (!isObject(cl) || typeof cl.id !== 'string' || typeof cl.title !== 'string') throw new ExperimentError(`${where}: every claim needs an id and a title`);
+    if (!isObject(cl) || typeof cl.id !== 'string' || !/^[A-Za-z0-9._-]+$/.test(cl.id) || typeof cl.title !== 'string') {
+      throw new ExperimentError(`${where}: every claim needs an "id" (a word: letters, digits, . _ -) and a "title"`);
+    }
+    if (claimIds.has(cl.id)) throw new ExperimentError(`${where}: claim "${cl.id}" is declared twice`);
+    claimIds.add(cl.id);
+    const bad = (what: string): never => { throw new ExperimentError(`${where}: claim "${cl.id}": ${what}`); };
+    const kind = cl.kind ?? 'compare';
+    if (!['compare', 'trend', 'compute'].includes(kind)) bad(`"kind" must be compare, trend or compute, not "${String(kind)}"`);
+    for (const k of ['pairs', 'compared'] as const) {
+      const v: unknown = cl[k];
+      if (v !== undefined && !(Array.isArray(v) && v.every((p) => isWordList(p) && p.length === 2))) bad(`"${k}" must be a list of [A, B] method pairs`);
+    }
+    if (cl.datasets !== undefined && !isWordList(cl.datasets)) bad('"datasets" must be a list of dataset ids');
+    if (kind === 'compare' && !(cl.pairs?.length || cl.compared?.length)) bad('a compare claim needs "pairs" (or "compared")');
+    if (kind === 'trend' && !(cl.pairs?.length && (cl.datasets?.length ?? 0) >= 2)) bad('a trend claim needs "pairs" and at least 2 "datasets", in the order the gain should shrink');
+    if (kind === 'compute') {
+      if (typeof cl.target !== 'string' || !isWordList(cl.baselines) || cl.baselines.length === 0) bad('a compute claim needs a "target" method and a list of "baselines"');
+      if (cl.ratio !== undefined && !(typeof cl.ratio === 'number' && cl.ratio > 0)) bad('"ratio" must be a number > 0');
+    }
     const named = [...(cl.pairs ?? []).flat(), ...(cl.compared ?? []).flat(), ...(cl.baselines ?? []), ...(cl.target ? [cl.target] : [])];
     for (const n of named) if (!ids.has(n)) throw new ExperimentError(`${where}: claim "${cl.id}" names unknown method "${n}"`);
     for (const d of cl.datasets ?? []) if (!(d in c.datasets)) throw new ExperimentError(`${where}: claim "${cl.id}": unknown dataset "${d}"`);
   }
+  for (const cv of c.curves ?? []) {
+    if (!isObject(cv) || typeof cv.dataset !== 'string' || !(cv.dataset in c.datasets) || !isWordList(cv.methods) || cv.methods.some((m) => !ids.has(m))) {
+      throw new ExperimentError(`${where}: every curve needs a known "dataset" and a list of known "methods"`);
+    }
+  }
+  rejectCycles(c, where);
   return c;
+}
+
+const isWordList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** A method that (through kdFrom / initFrom / selectFrom) needs itself can never run. */
+function rejectCycles(c: ExperimentConfig, where: string): void {
+  const refs = (m: MethodSpec): string[] => [m.kdFrom, m.initFrom, m.selectFrom].filter((r) => r !== undefined).map((r) => (typeof r === 'string' ? r : r!.method));
+  const byId = new Map(c.methods.map((m) => [m.id, m]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (id: string, chain: string[]): void => {
+    if (state.get(id) === 'done') return;
+    if (state.get(id) === 'visiting') throw new ExperimentError(`${where}: methods depend on each other in a cycle: ${[...chain.slice(chain.indexOf(id)), id].join(' -> ')}`);
+    state.set(id, 'visiting');
+    for (const r of refs(byId.get(id)!)) visit(r, [...chain, id]);
+    state.set(id, 'done');
+  };
+  for (const m of c.methods) visit(m.id, []);
 }
 
 export function loadConfig(file: string): ExperimentConfig {
@@ -282,7 +339,7 @@ export function planRuns(c: ExperimentConfig, root: string): PlannedRun[] {
         const batch = Number(trainFlags['batch-size'] ?? 64);
         const steps = trainFlags['steps'] !== undefined ? Number(trainFlags['steps'])
           : plannedSteps({ ...d, steps: undefined, epochs: Number(trainFlags['epochs']) }, batch);
-        runs.push({ id: runId(dataset, m.id, seed), method: m.id, dataset, seed, stage: Math.max(m.stage ?? 1, d.stage ?? 1), dir, commands, deps, steps, needed: false });
+        runs.push({ id: runId(dataset, m.id, seed), method: m.id, dataset, seed, stage: Math.max(m.stage ?? 1, d.stage ?? 1), root, dir, commands, deps, steps, needed: false });
       }
     }
   }

@@ -85,7 +85,7 @@ export function renderMarkdown(a: Analysis): string {
     '',
     '| claim | verdict | summary |',
     '|---|---|---|',
-    ...a.claims.map((c) => `| ${c.spec.id}: ${md(c.spec.title)} | ${c.verdict} | ${md(c.summary)} |`),
+    ...a.claims.map((c) => `| ${md(c.spec.id)}: ${md(c.spec.title)} | ${c.verdict} | ${md(c.summary)} |`),
     '',
     ...a.claims.flatMap(claimMd),
     '## All results',

@@ -62,6 +62,8 @@ export interface RunRecord {
 interface RunMeta {
   id: string;
   commands: string[];
+  /** Each command's argv (JSON) with paths inside the results folder written relative to it (see runKey). */
+  key?: string[];
   started: string;
   finished?: string;
   wall_seconds?: number;
@@ -86,6 +88,38 @@ function writeJsonAtomic(file: string, value: unknown): void {
 const printedCommands = (r: PlannedRun): string[] => r.commands.map((c) => shellQuote(['wsel', ...c]));
 
 /**
+ * What a run's commands mean, independent of how the results folder is spelled (relative, absolute, ./):
+ * every path argument inside the folder is written as $ROOT/... Two runs with equal keys compute the same thing.
+ */
+export function runKey(r: PlannedRun): string[] {
+  const root = path.resolve(r.root);
+  return r.commands.map((argv) => JSON.stringify(argv.map((t) => {
+    if (!t.includes('/') && !t.includes(path.sep)) return t;
+    const rel = path.relative(root, path.resolve(t));
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? `$ROOT/${rel.split(path.sep).join('/')}` : t;
+  })));
+}
+
+/**
+ * Why a run's files (finished or interrupted) no longer follow from the config, or null: its commands changed,
+ * or a run it starts from changed or was made again after it started. `reasonOf` gives the same for its
+ * dependencies. Runs recorded without a key (older versions) are checked by their dependencies only.
+ */
+function staleReason(r: PlannedRun, index: Map<string, PlannedRun>, reasonOf: (dep: PlannedRun) => string | null): string | null {
+  const meta = readMeta(r.dir);
+  if (!meta) return null;
+  if (meta.key && JSON.stringify(meta.key) !== JSON.stringify(runKey(r))) return 'its commands changed';
+  for (const id of r.deps) {
+    const dep = index.get(id);
+    if (!dep) continue;
+    if (reasonOf(dep)) return `${id} changed`;
+    const depFinished = readMeta(dep.dir)?.finished;
+    if (depFinished && depFinished > meta.started) return `${id} was made again after it`;
+  }
+  return null;
+}
+
+/**
  * Finished runs whose results no longer follow from the config, with the reason: their commands changed (the
  * config was edited), or a run they start from (KD teacher, pre-trained student) changed or was made again
  * after them. Skipping these would mix old results into the new grid.
@@ -96,19 +130,7 @@ export function changedRuns(all: readonly PlannedRun[]): Map<string, string> {
   const reasonOf = (r: PlannedRun): string | null => {
     if (memo.has(r.id)) return memo.get(r.id)!;
     memo.set(r.id, null);
-    let reason: string | null = null;
-    const meta = readMeta(r.dir);
-    if (isFinished(r.dir) && meta) {
-      if (JSON.stringify(meta.commands) !== JSON.stringify(printedCommands(r))) reason = 'its commands changed';
-      for (const id of r.deps) {
-        const dep = index.get(id);
-        if (reason) break;
-        if (!dep) continue;
-        const depFinished = readMeta(dep.dir)?.finished;
-        if (reasonOf(dep)) reason = `${id} changed`;
-        else if (depFinished && depFinished > meta.started) reason = `${id} was made again after it`;
-      }
-    }
+    const reason = isFinished(r.dir) ? staleReason(r, index, reasonOf) : null;
     memo.set(r.id, reason);
     return reason;
   };
@@ -194,6 +216,22 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+function readOr(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function ageSeconds(file: string): number {
+  try {
+    return (Date.now() - fs.statSync(file).mtimeMs) / 1000;
+  } catch {
+    return 0;
+  }
+}
+
 /** Take RUN/.lock (a folder: creating it is atomic); a lock whose process is gone is taken over. */
 function tryLock(dir: string): boolean {
   const lock = path.join(dir, '.lock');
@@ -202,11 +240,12 @@ function tryLock(dir: string): boolean {
     fs.mkdirSync(lock);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    let pid = NaN;
-    try {
-      pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
-    } catch { /* being created */ }
-    if (Number.isFinite(pid) && !pidAlive(pid)) {
+    // The holder writes its pid right after creating the lock; a lock still without a valid pid after a few
+    // seconds was left by a process that died in between.
+    const text = readOr(path.join(lock, 'pid'));
+    const pid = text && /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+    const abandoned = !(pid > 0) && ageSeconds(lock) > 10;
+    if ((pid > 0 && !pidAlive(pid)) || abandoned) {
       fs.rmSync(lock, { recursive: true, force: true });
       return tryLock(dir);
     }
@@ -225,11 +264,16 @@ function clearChanged(r: PlannedRun, checkedAt: string, onClear: () => void): vo
   try {
     const meta = readMeta(r.dir);
     if (!isFinished(r.dir) || (meta && meta.started > checkedAt)) return;
-    for (const f of fs.readdirSync(r.dir)) if (f !== '.lock') fs.rmSync(path.join(r.dir, f), { recursive: true, force: true });
+    clearRunFiles(r.dir);
     onClear();
   } finally {
     unlock(r.dir);
   }
+}
+
+/** Delete everything in a run's folder but its lock (which the caller holds). */
+function clearRunFiles(dir: string): void {
+  for (const f of fs.readdirSync(dir)) if (f !== '.lock') fs.rmSync(path.join(dir, f), { recursive: true, force: true });
 }
 
 function unlock(dir: string): void {
@@ -322,7 +366,7 @@ export async function runGrid(opts: RunGridOptions): Promise<RunGridResult> {
     const waitStart = Date.now();
     let announced = false;
     while (!tryLock(r.dir)) {
-      if (!announced) log(`  ${r.id}: another process is running it; waiting`);
+      if (!announced) log(`  ${r.id}: another process is running it (${path.join(r.dir, '.lock')}, pid ${readOr(path.join(r.dir, '.lock', 'pid'))?.trim() || '?'}); waiting`);
       announced = true;
       if (opts.lockWaitSeconds !== undefined && Date.now() - waitStart > opts.lockWaitSeconds * 1000) {
         result.blocked.push(r.id);
@@ -334,8 +378,17 @@ export async function runGrid(opts: RunGridOptions): Promise<RunGridResult> {
     try {
       if (isFinished(r.dir)) return true;
       const logFile = path.join(r.dir, 'log.txt');
+      // An interrupted run continues only if it still computes what the config asks for (its dependencies
+      // are finished and current by now); otherwise its partial files are discarded.
+      const prev = readMeta(r.dir);
+      const stale = prev ? staleReason(r, index, () => null) : null;
+      if (stale) {
+        clearRunFiles(r.dir);
+        log(`  ${r.id}: ${stale}; its unfinished files were discarded`);
+      }
       const resuming = fs.existsSync(path.join(r.dir, 'last.safetensors'));
-      const meta: RunMeta = { id: r.id, commands: printedCommands(r), started: new Date().toISOString() };
+      const started = resuming && prev ? prev.started : new Date().toISOString();
+      const meta: RunMeta = { id: r.id, commands: printedCommands(r), key: runKey(r), started };
       writeJsonAtomic(path.join(r.dir, 'run.json'), meta);
       log(`${depth > 0 ? '  (dependency) ' : ''}${r.id}${resuming ? ' (resuming)' : ''}`);
       const t0 = performance.now();

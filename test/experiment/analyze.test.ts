@@ -74,4 +74,19 @@ describe('analyze', () => {
     expect(md).toMatch(/\| a \| weight selection \| random \| 91\.00 ± 1\.00 \| 80\.00 ± 1\.00 \| 0,1,2 \/ 0,1,2 \| \+11\.00 \|/);
     expect(md).toMatch(/\| c3: ws beats one-seed \| partly run \|/);
   });
+
+  it('a compute claim is reproduced only with every train set run and a baseline tested at the threshold', () => {
+    const cfg = structuredClone(config);
+    cfg.claims = [
+      { id: 'far', title: 'needs 50x', kind: 'compute', target: 'ws', baselines: ['random'], datasets: ['a'], ratio: 50 },
+      { id: 'unrun', title: 'nothing ran on pre', kind: 'compute', target: 'ws', baselines: ['random', 'close'], datasets: ['a', 'pre'], ratio: 1 },
+    ];
+    const file = tmp.file('compute.json');
+    writeFileSync(file, JSON.stringify(cfg));
+    const by = Object.fromEntries(analyze(root, file).claims.map((c) => [c.spec.id, c]));
+    expect(by['far']!.verdict).toBe('partly run'); // random (1x) does not reach ws, but nothing near 50x was tried
+    expect(by['far']!.summary).toMatch(/no baseline reaches it \(up to 1\.00x the training compute tested\): partly run/);
+    expect(by['unrun']!.summary).toMatch(/^a \(needs 1x or more\): no baseline reaches it \(up to 1\.00x the training compute tested\): reproduced; pre: not run$/);
+    expect(by['unrun']!.verdict).toBe('partly run');
+  });
 });

@@ -1,6 +1,6 @@
 // `wsel experiment` and `wsel report` end to end on the smoke grid (tiny runs: a teacher trained in the grid,
 // random init, weight selection, weight selection + KD, two seeds), then the files the report promises.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
@@ -45,6 +45,9 @@ describe('wsel experiment + wsel report (smoke grid)', () => {
     const again = wsel('experiment', SMOKE, '--out', out);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/0 ran, 7 already done/);
+    // The same folder spelled another way (relative, trailing slash) holds the same finished runs.
+    const relative = wsel('experiment', SMOKE, '--out', `${path.relative(REPO_ROOT, out)}/`, '--list');
+    expect(relative.stdout.match(/^done /gm) ?? []).toHaveLength(7);
   });
 
   it('renders the report: HTML with inline SVG plots and RESULTS.md with every claim', () => {
@@ -118,5 +121,27 @@ describe('wsel experiment + wsel report (smoke grid)', () => {
     // Back to the original config, redoing only the teacher: the runs selected from it are now older than it.
     expect(wsel('experiment', SMOKE, '--out', out, '--only', 'fmnist-tiny/**', '--rerun-changed').code).toBe(0);
     expect(wsel('experiment', SMOKE, '--out', out, '--list').stdout).toMatch(/^changed +mnist-tiny\/vit\/ws\/s1 .*\(fmnist-tiny\/teacher\/s0 was made again after it\)$/m);
+
+    // An interrupted run whose teacher was made again since is not resumed: its partial files are discarded.
+    const ws1 = path.join(out, 'mnist-tiny/vit/ws/s1');
+    const summary = JSON.parse(readFileSync(path.join(ws1, 'summary.json'), 'utf8'));
+    writeFileSync(path.join(ws1, 'summary.json'), JSON.stringify({ ...summary, interrupted: true }));
+    writeFileSync(path.join(ws1, 'last.safetensors'), 'not a checkpoint: resuming from it would fail');
+    const fresh = wsel('experiment', SMOKE, '--out', out, '--only', 'mnist-tiny/vit/ws/s1');
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stderr).toMatch(/mnist-tiny\/vit\/ws\/s1: fmnist-tiny\/teacher\/s0 was made again after it; its unfinished files were discarded/);
+    expect(fresh.stderr).not.toMatch(/--resume/);
+  });
+
+  it('takes over a lock left without a pid by a process that died', () => {
+    const run = path.join(out, 'mnist-tiny/vit/random/s0');
+    rmSync(path.join(run, 'summary.json'));
+    mkdirSync(path.join(run, '.lock'));
+    writeFileSync(path.join(run, '.lock', 'pid'), '');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(path.join(run, '.lock'), old, old);
+    const r = wsel('experiment', SMOKE, '--out', out, '--only', 'mnist-tiny/vit/random/s0');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 ran, 0 already done/);
   });
 });

@@ -84,6 +84,29 @@ describe('grid expansion', () => {
     expect(() => validateConfig({ ...CONFIG, seeds: [] })).toThrow(/seeds/);
   });
 
+  it('refuses malformed configs with a message naming the field', () => {
+    // `any`: each edit breaks the config's types on purpose.
+    const bad = (edit: (c: any) => void): (() => unknown) => () => {
+      const c = structuredClone(CONFIG) as any;
+      edit(c);
+      return validateConfig(c);
+    };
+    expect(bad((c) => { c.methods[2].kdFrom = c.methods[2].id; })).toThrow(/cycle: vit\/ws -> vit\/ws/);
+    expect(bad((c) => { c.methods[0].kdFrom = c.methods[2].id; })).toThrow(/cycle: t -> vit\/ws -> t|cycle: vit\/ws -> t -> vit\/ws/);
+    expect(bad((c) => { c.claims = { a: 1 }; })).toThrow(/"claims" must be a list/);
+    expect(bad((c) => { c.methods[0].seeds = 3; })).toThrow(/"seeds" must be a non-empty list/);
+    expect(bad((c) => { c.methods[0].stage = 'two'; })).toThrow(/"stage" must be an integer/);
+    expect(bad((c) => { c.methods[0].datasets = 'small'; })).toThrow(/"datasets" must be a list/);
+    expect(bad((c) => { c.methods[0].train = 'x'; })).toThrow(/"train" must be an object/);
+    expect(bad((c) => { c.claims = [{ id: 'x', title: 't', pairs: [c.methods[0].id, c.methods[1].id] }]; })).toThrow(/pairs/);
+    expect(bad((c) => { c.claims = [{ id: 'x', title: 't', kind: 'comparison', pairs: [] }]; })).toThrow(/"kind" must be/);
+    expect(bad((c) => { c.claims = [{ id: 'x', title: 't', kind: 'trend', pairs: [[c.methods[0].id, c.methods[1].id]], datasets: ['small'] }]; })).toThrow(/at least 2/);
+    expect(bad((c) => { c.claims = [{ id: 'x', title: 't', kind: 'compute', baselines: [c.methods[0].id] }]; })).toThrow(/"target"/);
+    expect(bad((c) => { c.claims = [{ id: 'x', title: 't', kind: 'compute', target: c.methods[0].id, baselines: [c.methods[1].id], ratio: 'six' }]; })).toThrow(/"ratio"/);
+    expect(bad((c) => { c.claims = [{ id: 'x | y', title: 't', pairs: [[c.methods[0].id, c.methods[1].id]] }]; })).toThrow(/"id"/);
+    expect(bad((c) => { c.curves = [{ dataset: 'nope', methods: [] }]; })).toThrow(/curve/);
+  });
+
   it('--only globs and --parts partitions', () => {
     const runs = planRuns(validateConfig(structuredClone(CONFIG)), 'res');
     const ids = (p: string) => runs.filter((r) => matchRun(p, r)).map((r) => r.id);
