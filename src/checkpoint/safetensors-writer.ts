@@ -70,6 +70,7 @@ type State = 'open' | 'finished' | 'published' | 'aborted';
  */
 export class SafetensorsFileWriter implements CheckpointWriter {
   readonly order: readonly TensorHeader[];
+  readonly targets: readonly string[];
   readonly tmpPath: string;
   /** Total tensor bytes the file expects. */
   readonly dataBytes: number;
@@ -81,6 +82,7 @@ export class SafetensorsFileWriter implements CheckpointWriter {
 
   constructor(readonly outPath: string, headers: readonly TensorHeader[], metadata: Readonly<Record<string, string>>) {
     validateHeaders(outPath, headers);
+    this.targets = [outPath];
     this.order = writeOrder(headers);
     const header = encodeHeader(this.order, checkMetadata(outPath, metadata));
     this.dataBytes = this.order.reduce((sum, h) => sum + byteLengthOf(h.dtype, h.shape), 0);

@@ -65,6 +65,7 @@ function indexJson(totalSize: number, weightMap: [string, string][]): string {
 }
 
 class ShardedWriter implements CheckpointWriter {
+  readonly targets: readonly string[];
   private readonly writers: (SafetensorsFileWriter | undefined)[];
   private readonly total: number;
   private supplied = 0;
@@ -81,6 +82,7 @@ class ShardedWriter implements CheckpointWriter {
     this.writers = groups.map(() => undefined);
     this.total = order.reduce((s, h) => s + byteLengthOf(h.dtype, h.shape), 0);
     this.indexTmp = `${names.index}.tmp-${process.pid}`;
+    this.targets = [...groups.map((_, i) => names.shard(i, groups.length)), names.index];
   }
 
   // Shards are opened one at a time, when their first byte is due, so only one write buffer and fd are live.

@@ -56,6 +56,8 @@ export interface TensorHeader {
 export interface CheckpointWriter {
   /** The order in which tensor bytes must be supplied. */
   readonly order: readonly TensorHeader[];
+  /** The final paths commit() will create (or replace). */
+  readonly targets: readonly string[];
   /** Append bytes of the current tensor (any chunking; a chunk may span tensor boundaries). */
   write(bytes: Uint8Array): void;
   /** Check every byte was supplied, fsync, rename the temp file(s) into place; returns the final paths. */

@@ -1,6 +1,6 @@
 // `wsel inspect`: what a checkpoint holds, and which architecture and config it looks like.
 import { Command } from 'commander';
-import { formatBytes, formatCount } from './common.js';
+import { formatBytes, formatCount, parseIntArg } from './common.js';
 
 export interface InspectReport {
   path: string;
@@ -105,7 +105,8 @@ export function inspectCommand(): Command {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         return;
       }
-      const limit = Number(flags.limit) > 0 ? Number(flags.limit) : report.tensors.length;
+      const asked = parseIntArg('--limit', flags.limit);
+      const limit = asked > 0 ? asked : report.tensors.length;
       const width = Math.min(60, Math.max(...report.tensors.map((t) => t.name.length), 4));
       const lines = [
         `${report.path}: ${report.format}, ${report.files.length} file(s)`,

@@ -1,4 +1,5 @@
 // Layer selection: which teacher layer each student layer copies, per stack of layers.
+import { SelectionError } from './errors.js';
 import { uniformIndices } from './index-rules.js';
 
 export type LayerRuleName = 'first' | 'uniform' | 'last' | 'middle';
@@ -8,7 +9,7 @@ export type LayerRule = LayerRuleName | number[][];
 
 export function chooseLayers(rule: LayerRuleName, teacherDepth: number, studentDepth: number): number[] {
   if (studentDepth > teacherDepth) {
-    throw new Error(`the student has ${studentDepth} layers but the teacher only ${teacherDepth}`);
+    throw new SelectionError(`the student has ${studentDepth} layers but the teacher only ${teacherDepth}`);
   }
   const range = (start: number) => Array.from({ length: studentDepth }, (_, i) => start + i);
   switch (rule) {
@@ -28,14 +29,14 @@ export function parseLayerRule(text: string): LayerRule {
     try {
       lists = JSON.parse(trimmed);
     } catch {
-      throw new Error(`--layers: cannot parse ${JSON.stringify(text)} as JSON`);
+      throw new SelectionError(`--layers: cannot parse ${JSON.stringify(text)} as JSON`);
     }
     if (Array.isArray(lists) && lists.every((x) => typeof x === 'number')) lists = [lists];
   } else {
     lists = [trimmed.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)))];
   }
   if (!Array.isArray(lists) || !lists.every((l) => Array.isArray(l) && l.every((i) => Number.isInteger(i) && i >= 0))) {
-    throw new Error(`--layers must be one of ${LAYER_RULES.join(', ')}, a list like 0,2,4, or per-stack JSON like [[0,1],[0,2]]; got ${JSON.stringify(text)}`);
+    throw new SelectionError(`--layers must be one of ${LAYER_RULES.join(', ')}, a list like 0,2,4, or per-stack JSON like [[0,1],[0,2]]; got ${JSON.stringify(text)}`);
   }
   return lists as number[][];
 }
@@ -53,19 +54,19 @@ export function buildLayerMap(
     const depth = studentStacks[stack]!;
     const tDepth = teacherDepth(stack);
     if (typeof rule === 'string') {
-      if (depth > tDepth) throw new Error(`${stack}: the student has ${depth} layers but the teacher only ${tDepth}`);
+      if (depth > tDepth) throw new SelectionError(`${stack}: the student has ${depth} layers but the teacher only ${tDepth}`);
       map[stack] = chooseLayers(rule, tDepth, depth);
       return;
     }
     if (rule.length !== 1 && rule.length !== stacks.length) {
-      throw new Error(`--layers gives ${rule.length} lists but the model has ${stacks.length} layer stacks (${stacks.join(', ')})`);
+      throw new SelectionError(`--layers gives ${rule.length} lists but the model has ${stacks.length} layer stacks (${stacks.join(', ')})`);
     }
     const list = rule.length === 1 ? rule[0]! : rule[k]!;
     if (list.length !== depth) {
-      throw new Error(`--layers for ${stack}: ${list.length} indices given, the student has ${depth} layers`);
+      throw new SelectionError(`--layers for ${stack}: ${list.length} indices given, the student has ${depth} layers`);
     }
     for (const i of list) {
-      if (i >= tDepth) throw new Error(`--layers for ${stack}: teacher layer ${i} does not exist (the teacher has ${tDepth})`);
+      if (i >= tDepth) throw new SelectionError(`--layers for ${stack}: teacher layer ${i} does not exist (the teacher has ${tDepth})`);
     }
     map[stack] = [...list];
   });

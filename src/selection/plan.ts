@@ -6,6 +6,7 @@ import { tensorShape } from '../arch/types.js';
 import {
   allIndices, firstIndices, randomIndices, topIndices, uniformIndices, type ElementRule,
 } from './index-rules.js';
+import { SelectionError } from './errors.js';
 import { buildLayerMap, makeRenamer, type LayerRule } from './layers.js';
 import { seededRandom } from './rng.js';
 
@@ -57,12 +58,7 @@ export interface SelectionPlan {
   readonly spaces: Readonly<Record<string, SpaceRecord>>;
 }
 
-export class SelectionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SelectionError';
-  }
-}
+export { SelectionError } from './errors.js';
 
 /** Per-index importance of a teacher space (magnitude rule); computed by the caller from the teacher's weights. */
 export type SpaceScores = (teacherSpace: string) => Float64Array;

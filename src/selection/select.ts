@@ -150,6 +150,10 @@ function planOptions(req: SelectRequest, hf: boolean): PlanOptions {
   return options;
 }
 
+function inheritedMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(metadata).filter(([k]) => !k.startsWith('wsel.') && k !== 'total_size'));
+}
+
 function sameFile(a: string, b: string): boolean {
   try {
     const sa = fs.statSync(a);
@@ -220,7 +224,9 @@ export function select(req: SelectRequest): SelectResult {
     const headers: TensorHeader[] = plan.tensors.map((t) => ({ name: t.name, dtype: dtypes.get(t.name)!, shape: t.shape }));
     const record = buildRecord(req, decls, plan, options, dtypes);
     const metadata: Record<string, string> = {
-      ...(hf ? {} : reader.metadata), // a model folder describes itself in config.json
+      // The teacher's own metadata is kept (a model folder describes itself in config.json instead), except
+      // what describes the teacher's file or its training, which the student's record replaces.
+      ...(hf ? {} : inheritedMetadata(reader.metadata)),
       format: 'pt',
       'wsel.version': VERSION,
       'wsel.arch': decls.arch,
@@ -240,6 +246,14 @@ export function select(req: SelectRequest): SelectResult {
     } catch (e) {
       folder?.abort();
       throw e;
+    }
+    // --out names a file, but the writer may make several (shards, index): none of them may be a teacher file.
+    const teacherFiles = [req.teacher, ...new Set([...reader.tensors.values()].map((t) => t.file)), ...(req.studentTemplate ? [req.studentTemplate] : [])];
+    const clash = [...writer.targets, recordPath].find((out) => teacherFiles.some((t) => sameFile(t, out)));
+    if (clash) {
+      writer.abort();
+      folder?.abort();
+      throw new SelectionError(`--out ${req.out} would overwrite ${clash}, which the teacher is read from; a teacher is never modified`);
     }
     let files: string[];
     try {

@@ -1,10 +1,11 @@
 // The `wsel` binary as users run it: exit codes, messages, help, and files.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vit } from '../../src/arch/index.js';
 import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
-import { makeTmpDir, wsel } from '../helpers.js';
+import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
 
 const tmp = makeTmpDir();
 afterAll(() => tmp.cleanup());
@@ -50,7 +51,33 @@ describe('wsel select', () => {
     const wide = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{"embed_dim":256}', '--out', tmp.file('x.safetensors'));
     expect(wide.code).toBe(1);
     expect(wide.stderr).toMatch(/256.*128/);
+    const deep = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{"depth":99}', '--out', tmp.file('x.safetensors'));
+    expect(deep.code).toBe(1);
+    expect(deep.stderr).toMatch(/^wsel: error: blocks: the student has 99 layers but the teacher only \d+\n$/);
+    const layers = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{}', '--layers', '0,1,50', '--out', tmp.file('x.safetensors'));
+    expect(layers.code).toBe(1);
+    expect(layers.stderr).toMatch(/^wsel: error: --layers for blocks: 3 indices given/);
     expect(existsSync(tmp.file('x.safetensors'))).toBe(false);
+  });
+
+  it("does not copy what describes the teacher's own training into the student", () => {
+    const out = tmp.file('from-shipped.safetensors');
+    const r = wsel('select', '--teacher', path.join(REPO_ROOT, 'teachers/vit_fmnist.safetensors'), '--student', '{"embed_dim":64,"depth":3,"num_heads":2}', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const meta = JSON.parse(wsel('inspect', '--json', out).stdout).metadata as Record<string, string>;
+    expect(Object.keys(meta).filter((k) => k.startsWith('wsel.')).sort()).toEqual(
+      ['wsel.arch', 'wsel.layer_map', 'wsel.method', 'wsel.seed', 'wsel.student_config', 'wsel.teacher', 'wsel.version']);
+    expect(JSON.parse(meta['wsel.student_config']!).depth).toBe(3);
+  });
+
+  it('never writes over a teacher file, whatever --out names', () => {
+    const before = readFileSync(teacher);
+    // The writer turns "X.safetensors.index.json" into X.safetensors when everything fits in one file.
+    const r = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{"embed_dim":64}', '--out', `${teacher}.index.json`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/would overwrite .*teacher\.safetensors, which the teacher is read from/);
+    expect(readFileSync(teacher).equals(before)).toBe(true);
+    expect(readdirSync(tmp.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
   it('--help teaches the options', () => {
