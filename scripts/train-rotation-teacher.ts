@@ -18,7 +18,7 @@ const out = arg('out', 'runs/teacher-vit-fmnist-rotation');
 const config = { ...JSON.parse(fs.readFileSync('teachers/vit_fmnist.config.json', 'utf8')), num_classes: 4 };
 fs.writeFileSync('teachers/vit_fmnist_rotation.config.json', `${JSON.stringify(config)}\n`);
 const data = rotationDataset(loadDataset('fashion-mnist'));
-const r = train({
+const r = await train({
   family: 'vit', config, data, steps, batchSize: 64, lr: 1e-3, minLr: 1e-6, warmupSteps: Math.round(steps / 12), weightDecay: 0.05,
   // No flips: a mirrored garment rotated by 90 degrees looks like one rotated by 270.
   augment: { flip: false, cropPad: 2 }, evalSize: 4000, seed: 0, logEvery: 100, saveEvery: 250, saveDtype: 'F16', out,

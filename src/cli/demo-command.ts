@@ -74,7 +74,7 @@ export function demoCommand(): Command {
           ['random init (timm)', 'random:timm', { family: 'vit' as const, config: sel.studentConfig }],
         ] as const) {
           let bar: Progress | null = null;
-          const r = train({
+          const r = await train({
             ...recipe, ...extra, init, out: path.join(dir, name.startsWith('weight') ? 'run_selected' : 'run_random'),
             onStep: (p) => {
               if (!flags.progress || flags.json || !process.stderr.isTTY) return;

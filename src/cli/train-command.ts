@@ -209,7 +209,7 @@ Exit codes: 0 done, 1 bad config / data / checkpoint (nothing written), 2 bad fl
         process.stderr.write(`${line}\n`);
       };
       try {
-        const result = train({
+        const result = await train({
           ...options,
           log: say,
           shouldStop: () => stop,

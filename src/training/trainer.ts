@@ -259,7 +259,11 @@ export function loadCompleteModel(file: string, family?: ModelFamily, config?: R
   }
 }
 
-export function train(opts: TrainOptions): TrainResult {
+/**
+ * Train a model. Async only so that signals get through: with `shouldStop` given, the loop yields to the event
+ * loop after every step, which lets a SIGINT handler (Ctrl-C) set the flag it reads.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
   const wallStart = performance.now();
   const log = opts.log ?? (() => {});
   const seed = opts.seed ?? 0;
@@ -515,6 +519,7 @@ export function train(opts: TrainOptions): TrainResult {
     } else if (opts.saveEvery !== undefined && (s + 1) % opts.saveEvery === 0) {
       saveLast();
     }
+    if (opts.shouldStop) await new Promise<void>((resolve) => setImmediate(resolve));
     if (s + 1 < totalSteps && ((opts.stopAfterSteps !== undefined && s + 1 >= opts.stopAfterSteps) || opts.shouldStop?.())) {
       if (!endOfEpoch) saveLast();
       interrupted = true;

@@ -39,7 +39,7 @@ function openModel(file: string) {
 }
 
 describe('loading checkpoints', () => {
-  it('a selected ViT loads into the model: config from metadata, values as stored, the head initialized', () => {
+  it('a selected ViT loads into the model: config from metadata, values as stored, the head initialized', async () => {
     const out = tmp.file('student.safetensors');
     select({ arch: 'vit', teacher, out, student: { embed_dim: 32, depth: 2 } });
     const { spec, model, report, file } = openModel(out);
@@ -53,7 +53,7 @@ describe('loading checkpoints', () => {
     }
   });
 
-  it('F16 and BF16 selections are converted to F32 on load', () => {
+  it('F16 and BF16 selections are converted to F32 on load', async () => {
     for (const dtype of ['f16', 'bf16'] as const) {
       const out = tmp.file(`student-${dtype}.safetensors`);
       select({ arch: 'vit', teacher, out, student: { embed_dim: 32 }, dtype });
@@ -65,7 +65,7 @@ describe('loading checkpoints', () => {
     }
   });
 
-  it('a selected ConvNeXt with an excluded component loads, listing what was initialized', () => {
+  it('a selected ConvNeXt with an excluded component loads, listing what was initialized', async () => {
     const t = tmp.file('convnext-teacher.safetensors');
     writeSyntheticCheckpoint(convnext.declare({ ...CONVNEXT_DEFAULTS, in_chans: 1, num_classes: 10, depths: [2, 2], dims: [16, 32] }), t, 1);
     const out = tmp.file('convnext-student.safetensors');
@@ -79,7 +79,7 @@ describe('loading checkpoints', () => {
     ]);
   });
 
-  it('a wrong-shaped tensor fails naming the tensor and both shapes; an unknown one fails naming it', () => {
+  it('a wrong-shaped tensor fails naming the tensor and both shapes; an unknown one fails naming it', async () => {
     const src = loadSafetensorsAll(teacher);
     const wrong = tmp.file('wrong.safetensors');
     const tensors = [...src.tensors.values()].map((t) => t.name === 'blocks.1.mlp.fc1.weight'
@@ -103,15 +103,15 @@ describe('loading checkpoints', () => {
     }
   });
 
-  it('train --init with a selection: the classifier gets the data\'s label set; a mismatched config is refused', () => {
+  it('train --init with a selection: the classifier gets the data\'s label set; a mismatched config is refused', async () => {
     const out = tmp.file('student-train.safetensors');
     select({ arch: 'vit', teacher, out, student: { embed_dim: 32, depth: 1 } });
     const logs: string[] = [];
-    const r = train({ init: out, data: tinyMnist(32), steps: 2, batchSize: 16, evalEvery: 0, log: (l) => logs.push(l) });
+    const r = await train({ init: out, data: tinyMnist(32), steps: 2, batchSize: 16, evalEvery: 0, log: (l) => logs.push(l) });
     expect(r.summary.loaded_tensors).toBeGreaterThan(0);
     expect(r.summary.initialized_tensors.sort()).toEqual(['head.bias', 'head.weight']);
     expect(logs.join('\n')).toMatch(/initialized \(timm\): head\.weight, head\.bias/);
-    expect(() => train({ init: out, config: { embed_dim: 48 }, data: tinyMnist(32), steps: 1 })).toThrow(/shape mismatch/);
+    await expect(train({ init: out, config: { embed_dim: 48 }, data: tinyMnist(32), steps: 1 })).rejects.toThrow(/shape mismatch/);
   });
 });
 
@@ -127,7 +127,7 @@ describe('random initialization schemes', () => {
       return [n, { max, std: Math.sqrt(sq / p.size), shape: p.shape }] as const;
     }));
   };
-  it('timm: trunc-normal(0.02) weights (conv included), zero biases, unit norms', () => {
+  it('timm: trunc-normal(0.02) weights (conv included), zero biases, unit norms', async () => {
     const s = stats('timm');
     for (const n of ['patch_embed.proj.weight', 'blocks.0.attn.qkv.weight', 'head.weight', 'pos_embed']) {
       expect(s.get(n)!.max).toBeLessThanOrEqual(0.04);
@@ -137,7 +137,7 @@ describe('random initialization schemes', () => {
     expect(s.get('norm.weight')!.std).toBe(1);
     expect(s.get('cls_token')!.max).toBeLessThan(1e-5);
   });
-  it('xavier-uniform and kaiming-normal (fan_in) weights', () => {
+  it('xavier-uniform and kaiming-normal (fan_in) weights', async () => {
     const x = stats('xavier').get('blocks.0.mlp.fc1.weight')!; // (128, 32)
     expect(x.max).toBeLessThanOrEqual(Math.sqrt(6 / (128 + 32)));
     expect(x.std).toBeCloseTo(Math.sqrt(2 / (128 + 32)), 2);

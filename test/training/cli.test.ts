@@ -1,8 +1,9 @@
 // `wsel train`, `wsel eval` and `wsel prune` as users run them: exit codes, messages, files.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTmpDir, wsel } from '../helpers.js';
+import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
 
 const tmp = makeTmpDir('wsel-train-cli-');
 afterAll(() => tmp.cleanup());
@@ -53,6 +54,34 @@ describe('wsel train / eval / prune', () => {
     expect(p.code).toBe(2);
     expect(p.stderr).toMatch(/exactly one of --params N and --student JSON/);
   });
+
+  it('Ctrl-C stops training after the current step, saves last.safetensors and exits 130', async () => {
+    const out = tmp.file('interrupted');
+    const args = ['train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--eval-size', '100',
+      '--steps', '100000', '--batch-size', '16', '--eval-every', '0', '--out', out];
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { cwd: REPO_ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // Signal once training is under way (the init line is printed before the first step).
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (/init: /.test(stderr)) {
+          clearInterval(timer);
+          setTimeout(() => { child.kill('SIGINT'); resolve(); }, 1500);
+        }
+      }, 50);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toMatch(/stopping after this step/);
+    expect(code).toBe(130);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.interrupted).toBe(true);
+    expect(summary.completed_steps).toBeGreaterThan(0);
+    expect(summary.completed_steps).toBeLessThan(100000);
+    expect(existsSync(path.join(out, 'last.safetensors'))).toBe(true);
+  }, 60_000);
 
   it('demo names a missing teacher and how to make it', () => {
     const r = wsel('demo', '--teacher', tmp.file('none.safetensors'));

@@ -14,13 +14,13 @@ const tmp = makeTmpDir('wsel-prune-');
 afterAll(() => tmp.cleanup());
 
 describe('unstructured pruning', () => {
-  it('global top-k keeps exactly k, ties included', () => {
+  it('global top-k keeps exactly k, ties included', async () => {
     const keep = globalTopK([Float32Array.from([1, -3, 2, 2]), Float32Array.from([2, 0.5])], 3);
     expect(keep.map((m) => Array.from(m))).toEqual([[0, 1, 1, 1], [0, 0]]);
     expect(globalTopK([Float32Array.from([1, 1, 1])], 2).map((m) => Array.from(m))).toEqual([[1, 1, 0]]);
   });
 
-  it('prunes the teacher to the student\'s parameter count, and the mask survives training', () => {
+  it('prunes the teacher to the student\'s parameter count, and the mask survives training', async () => {
     const teacher = tmp.file('teacher.safetensors');
     const config = { ...VIT_DEFAULTS, img_size: 28, patch_size: 7, in_chans: 1, num_classes: 10, embed_dim: 64, depth: 3, num_heads: 4 };
     const t = writeSyntheticCheckpoint(vit.declare(config), teacher, 5);
@@ -43,7 +43,7 @@ describe('unstructured pruning', () => {
     expect(nonZero).toBe(r.keptWeights);
     expect(nonZero + dense + 64 * 10 + 10).toBe(r.params); // + the classifier the trainer re-creates
 
-    const run = train({ init: out, data: tinyMnist(64), steps: 4, batchSize: 16, lr: 1e-2, evalEvery: 0 });
+    const run = await train({ init: out, data: tinyMnist(64), steps: 4, batchSize: 16, lr: 1e-2, evalEvery: 0 });
     const params = new Map(run.model.namedParameters());
     let after = 0;
     for (const name of masked) {
@@ -58,7 +58,7 @@ describe('unstructured pruning', () => {
     expect(run.summary.pruned).toMatchObject({ masked_tensors: masked.length, pruned_weights: r.prunableWeights - r.keptWeights });
   });
 
-  it('refuses a budget below the dense part or above the teacher', () => {
+  it('refuses a budget below the dense part or above the teacher', async () => {
     const teacher = tmp.file('t2.safetensors');
     writeSyntheticCheckpoint(vit.declare({ ...VIT_DEFAULTS, img_size: 28, patch_size: 7, in_chans: 1, num_classes: 10, embed_dim: 32, depth: 1, num_heads: 2 }), teacher, 1);
     expect(() => pruneCheckpoint({ teacher, out: tmp.file('x.safetensors'), params: 10 })).toThrow(/below the .* dense/);

@@ -15,48 +15,48 @@ afterAll(() => tmp.cleanup());
 const quiet = { augment: { cropPad: 0, flip: false, mixup: 0, cutmix: 0, labelSmoothing: 0 }, evalEvery: 0, logEvery: 0 };
 
 describe('train', () => {
-  it('a tiny ViT overfits a small batch', () => {
+  it('a tiny ViT overfits a small batch', async () => {
     const data = tinyMnist(32, 0, true);
-    const r = train({ family: 'vit', config: TINY_VIT, data, batchSize: 32, steps: 80, lr: 2e-3, minLr: 2e-3, warmupSteps: 0, weightDecay: 0, ...quiet });
+    const r = await train({ family: 'vit', config: TINY_VIT, data, batchSize: 32, steps: 80, lr: 2e-3, minLr: 2e-3, warmupSteps: 0, weightDecay: 0, ...quiet });
     expect(r.summary.final_acc).toBe(1);
     expect(r.summary.final_loss!).toBeLessThan(0.2);
   });
 
-  it('a tiny ConvNeXt overfits a small batch', () => {
+  it('a tiny ConvNeXt overfits a small batch', async () => {
     const data = tinyMnist(32, 0, true);
-    const r = train({ family: 'convnext', config: TINY_CONVNEXT, data, batchSize: 32, steps: 60, lr: 2e-3, minLr: 2e-3, warmupSteps: 0, weightDecay: 0, dropPath: 0, ...quiet });
+    const r = await train({ family: 'convnext', config: TINY_CONVNEXT, data, batchSize: 32, steps: 60, lr: 2e-3, minLr: 2e-3, warmupSteps: 0, weightDecay: 0, dropPath: 0, ...quiet });
     expect(r.summary.input).toEqual({ channels: 1, size: 32 });
     expect(r.summary.final_acc).toBe(1);
     expect(r.summary.final_loss!).toBeLessThan(0.5);
   });
 
-  it('KD with alpha = 0 is plain training, bit for bit; alpha > 0 changes it', () => {
+  it('KD with alpha = 0 is plain training, bit for bit; alpha > 0 changes it', async () => {
     const data = tinyMnist(64);
     const teacherDir = tmp.file('kd-teacher');
-    train({ family: 'vit', config: { ...TINY_VIT, embed_dim: 48, num_heads: 3 }, data, batchSize: 32, steps: 4, out: teacherDir, ...quiet });
+    await train({ family: 'vit', config: { ...TINY_VIT, embed_dim: 48, num_heads: 3 }, data, batchSize: 32, steps: 4, out: teacherDir, ...quiet });
     const teacher = path.join(teacherDir, 'final.safetensors');
     const common = { family: 'vit' as const, config: TINY_VIT, data, batchSize: 16, steps: 6, seed: 3, evalEvery: 0, logEvery: 0 };
-    const plain = snapshot(train(common).model);
-    const kd0 = snapshot(train({ ...common, kd: { teacher, alpha: 0, temperature: 4 } }).model);
+    const plain = snapshot((await train(common)).model);
+    const kd0 = snapshot((await train({ ...common, kd: { teacher, alpha: 0, temperature: 4 } })).model);
     expect(differing(plain, kd0)).toEqual([]);
-    const kd = snapshot(train({ ...common, kd: { teacher, alpha: 0.5, temperature: 4 } }).model);
+    const kd = snapshot((await train({ ...common, kd: { teacher, alpha: 0.5, temperature: 4 } })).model);
     expect(differing(plain, kd).length).toBeGreaterThan(0);
   });
 
-  it('resuming an interrupted run gives the same weights as no interruption, bit for bit', () => {
+  it('resuming an interrupted run gives the same weights as no interruption, bit for bit', async () => {
     const data = tinyMnist(96);
     // Stochastic depth, crop, flip, mixup and cutmix all draw random numbers: all must replay exactly.
     const common = {
       family: 'vit' as const, config: TINY_VIT, data, batchSize: 16, epochs: 2, seed: 7, dropPath: 0.2, clipGrad: 1,
       augment: { cropPad: 2, flip: true, mixup: 0.8, cutmix: 1.0, labelSmoothing: 0.1 }, logEvery: 2,
     };
-    const full = train({ ...common, out: tmp.file('full') });
+    const full = await train({ ...common, out: tmp.file('full') });
     const dir = tmp.file('interrupted');
-    const first = train({ ...common, out: dir, stopAfterSteps: 4 }); // mid-epoch (6 steps per epoch)
+    const first = await train({ ...common, out: dir, stopAfterSteps: 4 }); // mid-epoch (6 steps per epoch)
     expect(first.interrupted).toBe(true);
     expect(existsSync(path.join(dir, 'last.safetensors'))).toBe(true);
-    expect(() => train({ ...common, out: dir })).toThrow(/--resume/);
-    const resumed = train({ ...common, out: dir, resume: true });
+    await expect(train({ ...common, out: dir })).rejects.toThrow(/--resume/);
+    const resumed = await train({ ...common, out: dir, resume: true });
     expect(resumed.interrupted).toBe(false);
     expect(differing(snapshot(full.model), snapshot(resumed.model))).toEqual([]);
     expect(resumed.summary.final_acc).toBe(full.summary.final_acc);
@@ -65,12 +65,12 @@ describe('train', () => {
       .filter((r) => r.type === 'epoch').map((r) => [r.step, r.train_loss, r.eval_acc]);
     expect(epochs(dir)).toEqual(epochs(tmp.file('full')));
     // A different run cannot resume this one.
-    expect(() => train({ ...common, lr: 5e-4, out: dir, resume: true })).toThrow(/differs .* lr/);
+    await expect(train({ ...common, lr: 5e-4, out: dir, resume: true })).rejects.toThrow(/differs .* lr/);
   });
 
-  it('a linear probe trains only the classifier', () => {
+  it('a linear probe trains only the classifier', async () => {
     const data = tinyMnist(64);
-    const probe = train({ family: 'vit', config: TINY_VIT, data, steps: 8, batchSize: 16, linearProbe: true, dropPath: 0.1, seed: 5, ...quiet });
+    const probe = await train({ family: 'vit', config: TINY_VIT, data, steps: 8, batchSize: 16, linearProbe: true, dropPath: 0.1, seed: 5, ...quiet });
     expect(probe.summary.trainable_parameters).toBe(32 * 10 + 10);
     // The same seed and config give the same initialization: everything but the head must be untouched.
     const fresh = buildModel(probe.spec, 5);
@@ -78,10 +78,10 @@ describe('train', () => {
     expect(differing(snapshot(fresh), snapshot(probe.model)).sort()).toEqual(['head.bias', 'head.weight']);
   });
 
-  it('writes metrics, summary and checkpoints; refuses bad requests before writing anything', () => {
+  it('writes metrics, summary and checkpoints; refuses bad requests before writing anything', async () => {
     const data = tinyMnist(64);
     const dir = tmp.file('run');
-    const r = train({ family: 'vit', config: TINY_VIT, data, batchSize: 16, epochs: 2, out: dir, logEvery: 2 });
+    const r = await train({ family: 'vit', config: TINY_VIT, data, batchSize: 16, epochs: 2, out: dir, logEvery: 2 });
     for (const f of ['metrics.jsonl', 'summary.json', 'last.safetensors', 'best.safetensors', 'final.safetensors']) expect(existsSync(path.join(dir, f))).toBe(true);
     const lines = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'epoch').length).toBe(2);
@@ -91,18 +91,18 @@ describe('train', () => {
     expect(summary.steps).toBe(8);
     expect(summary.images_per_s).toBeGreaterThan(0);
     const bad = tmp.file('bad');
-    expect(() => train({ family: 'vit', config: { ...TINY_VIT, embed_dim: 33 }, data, out: bad })).toThrow(/not divisible by num_heads/);
-    expect(() => train({ family: 'vit', config: { ...TINY_VIT, bogus: 1 }, data, out: bad })).toThrow(/bogus/);
-    expect(() => train({ family: 'vit', config: TINY_VIT, data: tmp.file('no-such-folder'), out: bad })).toThrow(/--data/);
+    await expect(train({ family: 'vit', config: { ...TINY_VIT, embed_dim: 33 }, data, out: bad })).rejects.toThrow(/not divisible by num_heads/);
+    await expect(train({ family: 'vit', config: { ...TINY_VIT, bogus: 1 }, data, out: bad })).rejects.toThrow(/bogus/);
+    await expect(train({ family: 'vit', config: TINY_VIT, data: tmp.file('no-such-folder'), out: bad })).rejects.toThrow(/--data/);
     expect(existsSync(bad)).toBe(false);
   });
 });
 
 describe('input size checks', () => {
-  it('a ConvNeXt input too small for its stages is refused with the smallest side that works', () => {
+  it('a ConvNeXt input too small for its stages is refused with the smallest side that works', async () => {
     const data = tinyMnist(16);
     const config = { ...TINY_CONVNEXT, depths: [1, 1, 1, 1], dims: [8, 8, 8, 8] };
-    expect(() => train({ family: 'convnext', config, data, imgSize: 28, steps: 1, batchSize: 8, ...quiet }))
+    await expect(train({ family: 'convnext', config, data, imgSize: 28, steps: 1, batchSize: 8, ...quiet })).rejects
       .toThrow(/input side 28 is too small .*--img-size 32/);
   });
 });
