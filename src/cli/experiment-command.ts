@@ -56,7 +56,7 @@ Examples:
 
 Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 bad flags, 130 stopped (resumable).`)
     .action(async (configFile: string, flags: ExperimentFlags) => {
-      const { loadConfig, planRuns, matchRun, partOf, runGrid, collectRecords, changedRuns, shellQuote, isFinished, ExperimentError } = await import('../experiment/index.js');
+      const { loadConfig, planRuns, matchRun, partOf, runGrid, collectRecords, changedRuns, quitRunningCommands, shellQuote, isFinished, ExperimentError } = await import('../experiment/index.js');
       const threads = parseIntArg('--threads', flags.threads ?? '1', 1);
       const p = flags.parts ? parseParts(flags.parts) : null;
       const config = loadConfig(configFile);
@@ -90,7 +90,10 @@ Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 b
       }
       let stop = false;
       const onSigint = (): void => {
-        if (stop) process.exit(130);
+        if (stop) {
+          quitRunningCommands(); // the run in progress keeps its last saved state and continues with --resume
+          process.exit(130);
+        }
         stop = true;
         process.stderr.write('\nwsel experiment: stopping (the run in progress saves its state; Ctrl-C again to quit now)\n');
       };

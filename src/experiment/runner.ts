@@ -3,7 +3,7 @@
 // skipped, an interrupted one continues with `train --resume`. Several parts may run at once: a run in
 // progress is locked by a RUN/.lock folder, and a run waits for the runs it reads (in any part). A finished
 // run that no longer matches the config (changedRuns) is never skipped silently.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -280,11 +280,21 @@ function unlock(dir: string): void {
   fs.rmSync(path.join(dir, '.lock'), { recursive: true, force: true });
 }
 
+/** The `wsel` processes running now, so that quitting the runner does not leave them behind. */
+const running = new Set<ChildProcess>();
+
+/** Quit now: a second SIGINT to every running command (which then exits at once, like a second Ctrl-C). */
+export function quitRunningCommands(): void {
+  for (const child of running) child.kill('SIGINT');
+}
+
 function runCommand(argv: string[], logFile: string, env: NodeJS.ProcessEnv, shouldStop: () => boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     const fd = fs.openSync(logFile, 'a');
     fs.writeSync(fd, `$ ${shellQuote(['wsel', ...argv])}\n`);
     const child = spawn(process.execPath, [WSEL_BIN, ...argv], { stdio: ['ignore', fd, fd], env });
+    running.add(child);
+    child.on('exit', () => running.delete(child));
     let signalled = false;
     const timer = setInterval(() => {
       if (!signalled && shouldStop()) {
