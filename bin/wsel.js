@@ -2,6 +2,11 @@
 // Launcher: the CLI is compiled from src/ into dist/ by `npm install` (the prepare script) or `npm run build`.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+
+// Node 20's V8 can deadlock at exit when a background recompilation is in flight (the process prints its
+// result, then hangs). Recompiling on the main thread avoids it; set before any of wsel's code is compiled.
+v8.setFlagsFromString('--no-concurrent-recompilation');
 
 // A closed pipe (`wsel inspect x | head`) is not an error.
 process.stdout.on('error', (e) => {

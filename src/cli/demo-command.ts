@@ -1,7 +1,7 @@
 // `wsel demo` (what `npm start` runs): the main job on a built-in default, with nothing to download.
 // It selects a small ViT student from the teacher this project trained on Fashion-MNIST (teachers/), trains it
 // on a small MNIST train set next to a random-init twin of the same shape and recipe, and prints both accuracies.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,10 @@ export function demoCommand(): Command {
       const [{ select }, { train }, { loadDatasetOrThrow }] = await Promise.all([
         import('../selection/select.js'), import('../training/trainer.js'), import('../training/data.js'),
       ]);
+      if (flags.keep && existsSync(flags.keep) && readdirSync(flags.keep).length > 0) {
+        throw new UsageError(`--keep ${flags.keep}: give a new or empty folder (this one holds files; a demo does not overwrite them)`);
+      }
+      if (flags.keep) mkdirSync(flags.keep, { recursive: true });
       const dir = flags.keep ?? mkdtempSync(path.join(tmpdir(), 'wsel-demo-'));
       const say = (line: string): void => {
         if (!flags.json) process.stdout.write(`${line}\n`);

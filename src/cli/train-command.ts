@@ -77,6 +77,11 @@ export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
     : { cropPad: 0, flip: false, mixup: 0, cutmix: 0, labelSmoothing: opt(flags.smoothing, (t) => parseNumberArg('--smoothing', t, 0, 0.999)) ?? 0 };
   const kdFamily = flags.kdModel === undefined ? undefined : parseChoice('--kd-model', flags.kdModel, FAMILIES);
   if (!flags.kdTeacher && (flags.kdConfig || flags.kdModel)) throw new UsageError('--kd-config and --kd-model need --kd-teacher');
+  // Their defaults are shown in --help; a value other than the default without a teacher would be ignored.
+  if (!flags.kdTeacher && (flags.kdTemperature !== '1' || flags.kdAlpha !== '0.5')) throw new UsageError('--kd-temperature and --kd-alpha need --kd-teacher');
+  const ignored = ([['--crop-pad', flags.cropPad], ['--flip', flags.flip || undefined], ['--mixup', flags.mixup], ['--cutmix', flags.cutmix]] as const)
+    .filter(([, v]) => v !== undefined).map(([name]) => name);
+  if (!flags.augment && ignored.length) throw new UsageError(`--no-augment turns off ${ignored.join(', ')}; give one or the other`);
   const saveDtype = parseChoice('--save-dtype', flags.saveDtype, ['f32', 'f16', 'bf16'] as const);
   return {
     family,

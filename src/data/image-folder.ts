@@ -203,6 +203,10 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Da
     testEntries = Array.from(test, (i) => trainEntries[i]!);
   }
   if (trainSel.length === 0) throw new Error(`${classRoot}: no images found (png, jpg, jpeg)`);
+  if (testEntries.length === 0 && (hasTrain && testDirName ? true : (opts.testFraction ?? 0.2) > 0)) {
+    throw new Error(hasTrain && testDirName ? `${join(root, testDirName)}: no test images found (png, jpg, jpeg)`
+      : `${classRoot}: too few images to hold some out for testing (a class needs 3 or more), or give ${root}/train and ${root}/test folders`);
+  }
 
   const first = decodeImage(trainSel[0]!.path);
   const [H, W] = resolveSize(opts.size, first.height, first.width);

@@ -37,7 +37,9 @@ export function loadDataset(spec: DatasetSpec, opts: LoadDatasetOptions = {}): D
   if (spec === 'fashion-mnist') return loadFashionMnist(opts.dir === undefined ? {} : { dir: opts.dir });
   if (!existsSync(spec)) throw new Error(`unknown dataset '${spec}': expected mnist, fashion-mnist, or an existing folder`);
   if (!statSync(spec).isDirectory()) throw new Error(`${spec}: a dataset path must be a folder (IDX files or <class>/ image folders)`);
-  if (findIdxFiles(spec)) {
+  const missingIdx: string[] = [];
+  if (!findIdxFiles(spec, missingIdx) && missingIdx.length < 4) throw new Error(`${spec}: has IDX files but not ${missingIdx.join(', ')}`);
+  if (missingIdx.length === 0) {
     const { train, test } = readIdxFolder(spec);
     return {
       name: 'idx',

@@ -81,7 +81,8 @@ export function computeStats(split: Pick<DatasetSplit, 'images' | 'n' | 'channel
     const m = count ? s / count : 0;
     const variance = count ? Math.max(0, s2 / count - m * m) : 0;
     mean.push(m / 255);
-    std.push(Math.sqrt(variance) / 255);
+    // Images without variation in a channel (all black): leave that channel unscaled rather than divide by 0.
+    std.push(variance > 0 ? Math.sqrt(variance) / 255 : 1);
   }
   return { mean, std };
 }

@@ -6,6 +6,7 @@ import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, loadImageFolder, stratifiedSplit } from '../../src/data/image-folder.js';
 import { datasetDefaults, loadDataset } from '../../src/data/index.js';
+import { computeStats } from '../../src/data/transforms.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wsel-imgfolder-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -130,6 +131,19 @@ describe('image folder', () => {
     writeRamp(join(root, 'bad', 'test', 'q', '0.png'), 2, 2, 1);
     expect(() => loadImageFolder(join(root, 'bad'))).toThrow(/classes q are not in/);
     expect(() => loadDataset(join(root, 'missing'))).toThrow(/unknown dataset/);
+    // One image per class leaves nothing to test on.
+    writeRamp(join(root, 'tiny', 'a', '0.png'), 2, 2, 1);
+    writeRamp(join(root, 'tiny', 'b', '0.png'), 2, 2, 2);
+    expect(() => loadImageFolder(join(root, 'tiny'))).toThrow(/too few images to hold some out for testing/);
+    // Some IDX files but not all four: say which are missing rather than reading it as an image folder.
+    mkdirSync(join(root, 'idx-part'));
+    writeFileSync(join(root, 'idx-part', 'train-images-idx3-ubyte'), '');
+    expect(() => loadDataset(join(root, 'idx-part'))).toThrow(/has IDX files but not train-labels-idx1-ubyte\[\.gz\], t10k-images/);
+  });
+
+  it('images without variation get mean/std statistics that do not divide by zero', () => {
+    const black = { images: new Uint8Array(2 * 4), n: 2, channels: 1, height: 2, width: 2 };
+    expect(computeStats(black)).toEqual({ mean: [0], std: [1] });
   });
 
   it('stratifiedSplit keeps at least one sample per side and is seeded', () => {

@@ -41,6 +41,8 @@ describe('wsel train / eval / prune', () => {
       [['--model', 'vit', '--data', 'mnist', '--config', '{"depht":2}'], 1, /depht/],
       [['--model', 'vit', '--data', tmp.file('missing-folder')], 1, /--data .*missing-folder/],
       [['--init', tmp.file('missing.safetensors'), '--data', 'mnist'], 1, /missing\.safetensors: no such file/],
+      [['--model', 'vit', '--data', 'mnist', '--no-augment', '--mixup', '0.8', '--flip'], 2, /--no-augment turns off --flip, --mixup; give one or the other/],
+      [['--model', 'vit', '--data', 'mnist', '--kd-alpha', '0.7'], 2, /--kd-temperature and --kd-alpha need --kd-teacher/],
     ];
     for (const [args, code, message] of cases) {
       const r = wsel('train', ...args, '--out', out);
