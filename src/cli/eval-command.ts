@@ -29,7 +29,7 @@ export function evalCommand(): Command {
     .option('--model <family>', `model family when the checkpoint does not record it: ${FAMILIES.join(', ')}`)
     .option('--config <json>', 'config corrections over the checkpoint\'s (timm names)')
     .option('--eval-size <n>', 'a class-balanced subset of n test images (seeded by --seed)')
-    .option('--img-size <n>', 'ConvNeXt input side (default: the image side rounded up to 32)')
+    .option('--img-size <n>', 'ConvNeXt input side (default: the side the checkpoint was trained at, else the image side rounded up to 32)')
     .option('--batch-size <n>', 'batch size', '256')
     .option('--seed <n>', 'seed of the --eval-size subset', '0')
     .option('--json', 'print the result as JSON')
@@ -46,16 +46,16 @@ Examples:
       const imgSize = flags.imgSize === undefined ? undefined : parseIntArg('--img-size', flags.imgSize, 1);
       const batchSize = parseIntArg('--batch-size', flags.batchSize, 1);
       const seed = parseIntArg('--seed', flags.seed);
-      const [{ loadCompleteModel }, { evaluate }, data, { TrainingError }, { modelClasses }] = await Promise.all([
+      const [{ loadCompleteModel }, { evaluate }, data, { TrainingError }, { modelClasses }, { recordedInputSize }] = await Promise.all([
         import('../training/trainer.js'), import('../training/evaluate.js'), import('../training/data.js'),
-        import('../training/errors.js'), import('../training/model-config.js'),
+        import('../training/errors.js'), import('../training/model-config.js'), import('../training/checkpoint.js'),
       ]);
       const dataset = data.loadDatasetOrThrow(flags.data);
       const { model, spec } = loadCompleteModel(flags.checkpoint, family, config);
       if (modelClasses(spec) !== dataset.classes) {
         throw new TrainingError(`${flags.checkpoint}: the classifier has ${modelClasses(spec)} classes and ${flags.data} has ${dataset.classes}`);
       }
-      const prepared = data.prepareData(dataset, spec, { evalSize, seed, augment: {}, imgSize });
+      const prepared = data.prepareData(dataset, spec, { evalSize, seed, augment: {}, imgSize: imgSize ?? recordedInputSize(flags.checkpoint) });
       const loader = data.evalLoader(prepared, batchSize);
       const bar = progressBar('eval', flags.progress && !flags.json && Boolean(process.stderr.isTTY));
       const t0 = performance.now();

@@ -123,6 +123,17 @@ export function modelMetadata(spec: ModelSpec, extra: Record<string, string> = {
   };
 }
 
+/** The input side a model was trained at (`wsel.input_size`), so evaluation sees images as training did. */
+export function recordedInputSize(path: string): number | undefined {
+  const reader = openCheckpoint(path);
+  try {
+    const side = Number(reader.metadata['wsel.input_size']);
+    return Number.isSafeInteger(side) && side > 0 ? side : undefined;
+  } finally {
+    reader.close();
+  }
+}
+
 /** Write a model's parameters (atomically: temp file + rename), plus optional extra tensors. */
 export function saveModel(path: string, model: Module, metadata: Record<string, string>, opts: {
   dtype?: SaveDType;

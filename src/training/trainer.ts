@@ -421,7 +421,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   masks?.apply();
 
   const baseMeta = (extra: Record<string, string>) => modelMetadata(spec, {
-    'wsel.init': initText, 'wsel.data': dataName, ...extra,
+    'wsel.init': initText, 'wsel.data': dataName, 'wsel.input_size': String(data.side), ...extra,
   });
   const saveLast = (): void => {
     if (lastPath === null) return;

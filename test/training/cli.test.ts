@@ -30,6 +30,19 @@ describe('wsel train / eval / prune', () => {
     expect(again.stderr).toMatch(/already holds a run .*--resume/);
   });
 
+  it('eval sees images at the side the model was trained at', () => {
+    const out = tmp.file('convnext64');
+    const config = JSON.stringify({ in_chans: 1, depths: [1, 1], dims: [8, 16] });
+    const r = wsel('train', '--model', 'convnext', '--config', config, '--data', 'mnist', '--train-size', '64', '--eval-size', '200',
+      '--steps', '3', '--batch-size', '16', '--img-size', '64', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    const e = wsel('eval', '--checkpoint', path.join(out, 'final.safetensors'), '--data', 'mnist', '--eval-size', '200', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).accuracy).toBe(summary.final_acc);
+    expect(JSON.parse(e.stdout).loss).toBeCloseTo(summary.final_loss, 5);
+  });
+
   it('bad flags exit 2, bad configs / data / checkpoints exit 1, and nothing is written', () => {
     const out = tmp.file('never');
     const cases: [string[], number, RegExp][] = [
