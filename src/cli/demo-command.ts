@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { formatCount, parseIntArg, progressBar, UsageError, type Progress } from './common.js';
+import { TrainingInterrupted } from '../training/errors.js';
 
 /** The shipped teacher, relative to the package root (src/cli/ and dist/cli/ both sit two levels below). */
 export const SHIPPED_TEACHER = fileURLToPath(new URL('../../teachers/vit_fmnist.safetensors', import.meta.url));
@@ -60,6 +61,12 @@ export function demoCommand(): Command {
       const say = (line: string): void => {
         if (!flags.json) process.stdout.write(`${line}\n`);
       };
+      // Ctrl-C: stop after the current step, then delete the temporary folder (finally) and exit 130.
+      let stop = false;
+      const onSigint = (): void => {
+        stop = true;
+      };
+      process.on('SIGINT', onSigint);
       try {
         const t0 = performance.now();
         const studentPath = path.join(dir, 'student_selected.safetensors');
@@ -80,6 +87,7 @@ export function demoCommand(): Command {
           let bar: Progress | null = null;
           const r = await train({
             ...recipe, ...extra, init, out: path.join(dir, name.startsWith('weight') ? 'run_selected' : 'run_random'),
+            shouldStop: () => stop,
             onStep: (p) => {
               if (!flags.progress || flags.json || !process.stderr.isTTY) return;
               bar ??= progressBar(name.padEnd(18));
@@ -87,6 +95,7 @@ export function demoCommand(): Command {
             },
           });
           (bar as Progress | null)?.stop();
+          if (r.interrupted) throw new TrainingInterrupted('demo stopped');
           const s = r.summary;
           runs.push({ name, init, acc: s.final_acc ?? NaN, loss: s.final_loss ?? NaN, seconds: s.train_seconds, ips: s.images_per_s });
           say(`  ${name.padEnd(18)} test accuracy ${(100 * (s.final_acc ?? NaN)).toFixed(2)}%  (loss ${s.final_loss?.toFixed(4)}, ${s.train_seconds.toFixed(0)} s, ${s.images_per_s.toFixed(0)} img/s)`);
@@ -101,6 +110,7 @@ export function demoCommand(): Command {
           }, null, 2)}\n`);
         }
       } finally {
+        process.off('SIGINT', onSigint);
         if (!flags.keep) rmSync(dir, { recursive: true, force: true });
       }
     });
