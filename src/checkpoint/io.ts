@@ -1,10 +1,40 @@
 // Positioned, looping file I/O shared by the readers and writers. Offsets are plain numbers (exact to 2^53),
 // never 32-bit arithmetic, so files past 4 GiB work.
 import fs from 'node:fs';
+import path from 'node:path';
 import { CheckpointError, type TensorInfo } from './types.js';
 
 // One readSync/writeSync call moves at most ~2 GiB; larger requests are split.
 const MAX_IO = 1 << 30;
+
+/**
+ * The temp file that becomes `file` on rename: `file.tmp-PID`. Temp files of `file` left by processes that no
+ * longer exist (killed mid-write) are deleted first, so an interrupted run leaves nothing behind for long.
+ */
+export function tempPathFor(file: string): string {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.tmp-`;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch { /* the folder does not exist yet: opening the temp file reports it */ }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processExists(pid)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+  return `${file}.tmp-${process.pid}`;
+}
+
+/** Whether a process with this pid is running (EPERM: it exists but belongs to someone else). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Open a file read-only, turning "missing" and other OS errors into CheckpointErrors naming the file. */
 export function openReadOnly(file: string): number {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { byteLengthOf, dtypeSize, parseDType } from './dtype.js';
-import { compareUtf8, fsyncDir, osError, writeFully } from './io.js';
+import { compareUtf8, fsyncDir, osError, tempPathFor, writeFully } from './io.js';
 import type { TensorData } from './safetensors.js';
 import { CheckpointError, type CheckpointWriter, type TensorHeader } from './types.js';
 
@@ -87,7 +87,7 @@ export class SafetensorsFileWriter implements CheckpointWriter {
     const header = encodeHeader(this.order, checkMetadata(outPath, metadata));
     this.dataBytes = this.order.reduce((sum, h) => sum + byteLengthOf(h.dtype, h.shape), 0);
     this.buf = new Uint8Array(Math.min(BUFFER_BYTES, Math.max(this.dataBytes, 1)));
-    this.tmpPath = `${outPath}.tmp-${process.pid}`;
+    this.tmpPath = tempPathFor(outPath);
     try {
       this.fd = fs.openSync(this.tmpPath, 'w', 0o644);
     } catch (e) {

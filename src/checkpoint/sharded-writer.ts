@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { byteLengthOf } from './dtype.js';
-import { compareUtf8, fsyncDir, osError, writeFully } from './io.js';
+import { compareUtf8, fsyncDir, osError, tempPathFor, writeFully } from './io.js';
 import { SafetensorsFileWriter, validateHeaders, writeOrder } from './safetensors-writer.js';
 import { CheckpointError, type CheckpointWriter, type TensorHeader } from './types.js';
 
@@ -81,7 +81,7 @@ class ShardedWriter implements CheckpointWriter {
   ) {
     this.writers = groups.map(() => undefined);
     this.total = order.reduce((s, h) => s + byteLengthOf(h.dtype, h.shape), 0);
-    this.indexTmp = `${names.index}.tmp-${process.pid}`;
+    this.indexTmp = tempPathFor(names.index);
     this.targets = [...groups.map((_, i) => names.shard(i, groups.length)), names.index];
   }
 

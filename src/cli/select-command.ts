@@ -50,7 +50,7 @@ export function selectCommand(): Command {
     .option('--arch <family>', `model family: ${ARCH_NAMES.join(', ')}. auto: a folder with config.json is read as a Hugging Face model (as hf), a file is recognised by its tensor names (vit, convnext, mixer); hf: the family from config.json's model_type (llama covers llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text); generic: any model, given --student-template`, 'auto')
     .requiredOption('--teacher <path>', 'teacher checkpoint: .safetensors, sharded *.safetensors.index.json, PyTorch .pth/.bin, or a Hugging Face model folder')
     .option('--student <json>', 'student config overrides over the teacher\'s (timm names; config.json names for language models, e.g. hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim), inline JSON or a .json file')
-    .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size: X-0000i-of-0000n.safetensors + index); for a Hugging Face teacher, a new folder')
+    .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size and more than one shard: X-0000i-of-0000n.safetensors + X.safetensors.index.json, else X.safetensors); for a Hugging Face teacher, a new folder')
     .addOption(new Option('--elements <rule>', 'element selection').choices(ELEMENT_RULES as string[]).default('uniform'))
     .option('--layers <rule>', 'layer selection: first, uniform, last, middle, or teacher indices "0,2,4" / per stage [[0,1],[0,2]]', 'first')
     .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference; the default for vision models); whole keeps whole heads and key/value groups (the default for language models)').choices(['flat', 'whole']))

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processExists } from '../checkpoint/io.js';
 import { ExperimentError, shellQuote, type ExperimentConfig, type PlannedRun } from './config.js';
 
 /** The `wsel` launcher of this package (bin/ sits two folders above src/experiment and dist/experiment). */
@@ -207,15 +208,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readOr(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -245,7 +237,7 @@ function tryLock(dir: string): boolean {
     const text = readOr(path.join(lock, 'pid'));
     const pid = text && /^\d+$/.test(text.trim()) ? Number(text) : NaN;
     const abandoned = !(pid > 0) && ageSeconds(lock) > 10;
-    if ((pid > 0 && !pidAlive(pid)) || abandoned) {
+    if ((pid > 0 && !processExists(pid)) || abandoned) {
       fs.rmSync(lock, { recursive: true, force: true });
       return tryLock(dir);
     }

@@ -11,6 +11,7 @@ import type { ArchDecl, Component } from '../arch/types.js';
 import { COMPONENTS } from '../arch/types.js';
 import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
 import { openCheckpoint } from '../checkpoint/open.js';
+import { tempPathFor } from '../checkpoint/io.js';
 import { openShardedWriter } from '../checkpoint/sharded-writer.js';
 import type { CheckpointReader, CheckpointWriter, DType, TensorHeader } from '../checkpoint/types.js';
 import { VERSION } from '../version.js';
@@ -193,7 +194,7 @@ function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPla
 }
 
 function writeAtomically(file: string, text: string): () => void {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = tempPathFor(file);
   fs.writeFileSync(tmp, text);
   return () => fs.renameSync(tmp, file);
 }

@@ -70,6 +70,15 @@ describe('wsel select', () => {
     expect(JSON.parse(meta['wsel.student_config']!).depth).toBe(3);
   });
 
+  it('removes temp files that a killed run left for the same output', () => {
+    const out = tmp.file('again.safetensors');
+    const stale = `${out}.tmp-3999999`; // a pid no process has (above the usual pid_max)
+    writeFileSync(stale, 'half a checkpoint');
+    expect(wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{"embed_dim":64}', '--out', out).code).toBe(0);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(out)).toBe(true);
+  });
+
   it('never writes over a teacher file, whatever --out names', () => {
     const before = readFileSync(teacher);
     // The writer turns "X.safetensors.index.json" into X.safetensors when everything fits in one file.
