@@ -6,7 +6,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { RULE, type Analysis, type Cell, type ClaimResult, type PairRow } from './analyze.js';
 
 const pct = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(digits));
-const cellText = (c: Cell | null): string => (c ? `${pct(c.mean)} ± ${pct(c.std)}` : 'not run');
+// A standard deviation needs two seeds; one seed is said as such rather than shown as "± 0.00".
+const cellText = (c: Cell | null): string => (!c ? 'not run' : c.accs.length < 2 ? `${pct(c.mean)} (1 seed)` : `${pct(c.mean)} ± ${pct(c.std)}`);
 const seedsText = (c: Cell | null): string => (c ? c.seeds.slice().sort((a, b) => a - b).join(',') : '-');
 const pText = (p: number | null): string => (p === null || Number.isNaN(p) ? '-' : p < 0.001 ? '<0.001' : p.toFixed(3));
 const signed = (v: number | null): string => (v === null ? '-' : `${v >= 0 ? '+' : ''}${pct(v)}`);

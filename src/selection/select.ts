@@ -213,7 +213,11 @@ export function select(req: SelectRequest): SelectResult {
       teacher: decls.teacher, student: decls.student, teacherShapes: shapesOf(reader), options,
       scores: (space) => (scoreCache ??= computeSpaceScores(decls.teacher, reader)).get(space)!,
     });
-    if (plan.tensors.length === 0) throw new SelectionError('nothing to write: every student tensor is excluded');
+    if (plan.tensors.length === 0) {
+      throw new SelectionError(decls.student.tensors.length === 0
+        ? `nothing to write: the student${req.studentTemplate ? ` template ${req.studentTemplate}` : ''} has no tensors`
+        : 'nothing to write: every student tensor is excluded (see --exclude and --keep-head)');
+    }
 
     const outDType = req.dtype ? OUTPUT_DTYPES[req.dtype] : undefined;
     if (req.dtype && !outDType) throw new SelectionError(`--dtype must be f32, f16 or bf16, got "${req.dtype}"`);
