@@ -154,7 +154,7 @@ export function trainCommand(): Command {
     .option('--clip-grad <x>', 'clip the global gradient norm to x')
     .option('--drop-path <x>', 'stochastic depth rate (default: ViT/Mixer 0, ConvNeXt 0.1)')
     .option('--crop-pad <n>', 'random crop after zero padding n pixels per side (default: 2 for 28 px datasets, side/8 for folders)')
-    .option('--flip', 'random horizontal flips (default: on, off for digits)')
+    .option('--flip', 'random horizontal flips (default: on; off for MNIST and other IDX folders, where a mirrored image may change class)')
     .option('--no-flip', 'no horizontal flips')
     .option('--mixup <alpha>', 'mixup Beta(alpha, alpha); 0 = off (default 0; the paper uses 0.8)')
     .option('--cutmix <alpha>', 'cutmix Beta(alpha, alpha); 0 = off (default 0; the paper uses 1.0)')
