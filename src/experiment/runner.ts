@@ -238,7 +238,21 @@ function tryLock(dir: string): boolean {
     const pid = text && /^\d+$/.test(text.trim()) ? Number(text) : NaN;
     const abandoned = !(pid > 0) && ageSeconds(lock) > 10;
     if ((pid > 0 && !processExists(pid)) || abandoned) {
-      fs.rmSync(lock, { recursive: true, force: true });
+      // Two parts may find the same dead lock: moving it aside is atomic, so only one of them gets it, and a
+      // lock that another part took over in the meantime (a different pid inside) is put back.
+      const aside = `${lock}.stale-${process.pid}`;
+      try {
+        fs.renameSync(lock, aside);
+      } catch {
+        return false;
+      }
+      if (readOr(path.join(aside, 'pid')) !== text) {
+        try {
+          fs.renameSync(aside, lock);
+        } catch { /* a third process holds it now */ }
+        return false;
+      }
+      fs.rmSync(aside, { recursive: true, force: true });
       return tryLock(dir);
     }
     return false;
