@@ -1,6 +1,6 @@
 // `wsel train`, `wsel eval` and `wsel prune` as users run them: exit codes, messages, files.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
@@ -102,6 +102,13 @@ describe('wsel train / eval / prune', () => {
     const r = wsel('demo', '--teacher', tmp.file('none.safetensors'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/none\.safetensors is missing; train it with scripts\/train-teacher\.sh/);
+    const used = tmp.file('used-keep');
+    mkdirSync(used);
+    writeFileSync(path.join(used, 'mine.txt'), 'not the demo\'s');
+    const keep = wsel('demo', '--keep', used);
+    expect(keep.code).toBe(2);
+    expect(keep.stderr).toMatch(/--keep .*used-keep: give a new or empty folder/);
+    expect(readFileSync(path.join(used, 'mine.txt'), 'utf8')).toBe('not the demo\'s');
   });
 
   it('--help teaches with examples', () => {
