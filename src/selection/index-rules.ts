@@ -57,7 +57,9 @@ export function randomIndices(n: number, m: number, random: () => number): Int32
 export function topIndices(scores: ArrayLike<number>, m: number): Int32Array {
   const n = scores.length;
   checkSizes(n, m);
+  // A NaN score (a teacher with NaN weights) ranks last, so the order stays total and the choice well defined.
+  const isNaNAt = (i: number): number => (Number.isNaN(scores[i]!) ? 1 : 0);
   const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => scores[b]! - scores[a]! || a - b);
+  order.sort((a, b) => isNaNAt(a) - isNaNAt(b) || scores[b]! - scores[a]! || a - b);
   return Int32Array.from(order.slice(0, m)).sort();
 }

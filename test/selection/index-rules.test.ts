@@ -69,5 +69,7 @@ describe('other rules', () => {
   it('top keeps the largest scores, ties to the lower index', () => {
     expect(Array.from(topIndices([1, 5, 3, 5, 0], 2))).toEqual([1, 3]);
     expect(Array.from(topIndices([2, 2, 2], 2))).toEqual([0, 1]);
+    expect(Array.from(topIndices([NaN, 1, NaN, 3, 0], 3))).toEqual([1, 3, 4]);
+    expect(Array.from(topIndices([Infinity, NaN, Infinity, -Infinity], 3))).toEqual([0, 2, 3]);
   });
 });
