@@ -189,6 +189,9 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Da
   if (classNames.length === 0) throw new Error(`${classRoot}: no class subfolders (expected <class>/*.png|jpg|jpeg)`);
 
   const trainEntries = listEntries(classRoot, classNames);
+  const seen = new Set(trainEntries.map((e) => e.label));
+  const empty = classNames.filter((_, label) => !seen.has(label));
+  if (empty.length && trainEntries.length) throw new Error(`${classRoot}: class folder${empty.length > 1 ? 's' : ''} ${empty.join(', ')} hold${empty.length > 1 ? '' : 's'} no images (png, jpg, jpeg); remove ${empty.length > 1 ? 'them' : 'it'} or add images`);
   let testEntries: Entry[];
   let trainSel: Entry[];
   if (hasTrain && testDirName) {

@@ -131,6 +131,10 @@ describe('image folder', () => {
     writeRamp(join(root, 'bad', 'test', 'q', '0.png'), 2, 2, 1);
     expect(() => loadImageFolder(join(root, 'bad'))).toThrow(/classes q are not in/);
     expect(() => loadDataset(join(root, 'missing'))).toThrow(/unknown dataset/);
+    // A class folder without images would still get an output of the classifier.
+    writeRamp(join(root, 'hollow', 'a', '0.png'), 2, 2, 1);
+    mkdirSync(join(root, 'hollow', 'b'), { recursive: true });
+    expect(() => loadImageFolder(join(root, 'hollow'))).toThrow(/class folder b holds no images/);
     // One image per class leaves nothing to test on.
     writeRamp(join(root, 'tiny', 'a', '0.png'), 2, 2, 1);
     writeRamp(join(root, 'tiny', 'b', '0.png'), 2, 2, 2);
