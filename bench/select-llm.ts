@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeSyntheticHfModel } from '../src/arch/hf-synthetic.js';
 import { llama } from '../src/arch/index.js';
+import { measure, REPEATS, type Run } from './measure.js';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
 const CACHE = path.join(tmpdir(), 'wsel-bench-select-llm');
 const TEACHER = path.join(CACHE, 'llama-1.5b-bf16');
 const OUT = path.join(CACHE, 'student');
 const PYTHON = '/usr/bin/python3';
-const TIME = '/usr/bin/time';
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
 // Llama-shaped: 28 layers of 2048 wide, 16 heads of 128 in 4 kv groups, MLP 6144, 32000-token vocabulary, untied.
 const TEACHER_CONFIG = {
@@ -25,29 +24,6 @@ const TEACHER_CONFIG = {
   rms_norm_eps: 1e-5, rope_theta: 500000, max_position_embeddings: 4096, hidden_act: 'silu', torch_dtype: 'bfloat16',
 };
 const STUDENT = { hidden_size: 1024, num_hidden_layers: 14 };
-
-interface Run { seconds: number; rssMiB: number | null; stdout: string }
-
-/** Run a command `REPEATS` times (after one warm-up): median wall time, max peak RSS. `before` runs untimed. */
-function measure(cmd: string, args: string[], before?: () => void): Run {
-  const hasTime = existsSync(TIME);
-  const runs: Run[] = [];
-  for (let i = 0; i <= REPEATS; i++) {
-    before?.();
-    const t0 = performance.now();
-    const r = hasTime
-      ? spawnSync(TIME, ['-f', 'WSEL_TIME %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 })
-      : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const seconds = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-    const m = /WSEL_TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
-    if (i > 0) runs.push({ seconds, rssMiB: m ? Number(m[2]) / 1024 : null, stdout: r.stdout });
-  }
-  runs.sort((a, b) => a.seconds - b.seconds);
-  const rss = runs.map((r) => r.rssMiB).filter((x): x is number => x !== null);
-  const median = runs[Math.floor(runs.length / 2)]!;
-  return { ...median, rssMiB: rss.length ? Math.max(...rss) : null };
-}
 
 const hasTorch = () => spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const fmt = (r: Run) => `${r.seconds.toFixed(2)} s${r.rssMiB !== null ? `, peak RSS ${r.rssMiB.toFixed(0)} MiB` : ''}`;

@@ -10,12 +10,11 @@ import { vit } from '../src/arch/index.js';
 import { writeSyntheticCheckpoint } from '../src/arch/synthetic.js';
 import { tensorShape } from '../src/arch/types.js';
 import { VIT_DEFAULTS } from '../src/arch/vit.js';
+import { measure, REPEATS, TIME, type Run } from './measure.js';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
 const CACHE = path.join(tmpdir(), 'wsel-bench-select');
 const PYTHON = '/usr/bin/python3';
-const TIME = '/usr/bin/time';
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
 interface Case {
   name: string;
@@ -27,27 +26,6 @@ const CASES: Case[] = [
   { name: 'ViT-S -> ViT-Ti', teacher: { ...VIT_DEFAULTS, embed_dim: 384, num_heads: 6 }, student: { embed_dim: 192 } },
   { name: 'ViT-B -> ViT-S width', teacher: { ...VIT_DEFAULTS }, student: { embed_dim: 384 } },
 ];
-
-interface Run { seconds: number; rssMiB: number | null }
-
-/** Run a command `REPEATS` times (after one warm-up), returning the median wall time and the max peak RSS. */
-function measure(cmd: string, args: string[]): Run {
-  const hasTime = existsSync(TIME);
-  const runs: Run[] = [];
-  for (let i = 0; i <= REPEATS; i++) {
-    const t0 = performance.now();
-    const r = hasTime
-      ? spawnSync(TIME, ['-f', 'WSEL_TIME %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 })
-      : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const seconds = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-    const m = /WSEL_TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
-    if (i > 0) runs.push({ seconds, rssMiB: m ? Number(m[2]) / 1024 : null });
-  }
-  runs.sort((a, b) => a.seconds - b.seconds);
-  const rss = runs.map((r) => r.rssMiB).filter((x): x is number => x !== null);
-  return { seconds: runs[Math.floor(runs.length / 2)]!.seconds, rssMiB: rss.length ? Math.max(...rss) : null };
-}
 
 function hasTorch(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
