@@ -1,4 +1,5 @@
 // Small checks shared by the family declarations: configs come from users (JSON) and from tensor shapes.
+import { WselError } from '../errors.js';
 
 /**
  * Hidden width of an MLP: int(dim * ratio), as timm computes it. The small epsilon keeps a ratio inferred from
@@ -8,12 +9,7 @@ export function hiddenWidth(dim: number, ratio: number): number {
   return Math.floor(dim * ratio + 1e-6);
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends WselError {}
 
 export function requireShape(
   shapes: ReadonlyMap<string, readonly number[]>, name: string, rank: number, family: string,

@@ -1,4 +1,5 @@
 // The shared vocabulary of every checkpoint format: what a tensor looks like on disk and how to read it lazily.
+import { WselError } from '../errors.js';
 
 /** Element types of the safetensors format (also used for PyTorch storages). */
 export type DType =
@@ -67,9 +68,8 @@ export interface CheckpointWriter {
 }
 
 /** Raised for every malformed, truncated or unsupported input file; the message names the file. */
-export class CheckpointError extends Error {
+export class CheckpointError extends WselError {
   constructor(readonly file: string, problem: string) {
     super(`${file}: ${problem}`);
-    this.name = 'CheckpointError';
   }
 }

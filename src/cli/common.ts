@@ -1,12 +1,12 @@
 // What every command shares: JSON arguments, progress on stderr, and turning errors into exit codes.
 import { readFileSync, existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
+import { EXIT_CODES, WselError } from '../errors.js';
 
 /** An error in what the user asked for: printed without a stack trace, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends WselError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super(message, EXIT_CODES.usage);
   }
 }
 

@@ -1,12 +1,7 @@
 // The `wsel` command line: one subcommand per module, errors turned into messages and exit codes.
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../arch/config-util.js';
-import { CheckpointError } from '../checkpoint/types.js';
-import { ExperimentError } from '../experiment/config.js';
-import { SelectionError } from '../selection/plan.js';
-import { TrainingError, TrainingInterrupted } from '../training/errors.js';
+import { EXIT_CODES, WselError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { UsageError } from './common.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { infoCommand } from './info-command.js';
@@ -45,17 +40,11 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError) {
-      process.stderr.write(`wsel: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof TrainingInterrupted) {
-      process.stderr.write(`wsel: ${e.message}\n`);
-      return 130;
-    }
-    if (e instanceof CheckpointError || e instanceof SelectionError || e instanceof ConfigError || e instanceof TrainingError || e instanceof ExperimentError) {
-      process.stderr.write(`wsel: error: ${e.message}\n`);
-      return 1;
+    if (e instanceof WselError) {
+      // Usage mistakes and interruptions read as plain sentences; failed requests say "error:".
+      const label = e.exitCode === EXIT_CODES.error ? 'error: ' : '';
+      process.stderr.write(`wsel: ${label}${e.message}\n`);
+      return e.exitCode;
     }
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && err.syscall) {

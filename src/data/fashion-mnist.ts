@@ -1,5 +1,6 @@
 // Fashion-MNIST (Zalando), from Debian's dataset-fashion-mnist package or any folder with the same four
 // gzipped IDX files. Official split: 60000 train / 10000 test images of 28x28, 10 classes.
+import { DataError } from '../errors.js';
 
 import { existsSync } from 'node:fs';
 import { findIdxFiles, readIdxFolder } from './idx.js';
@@ -28,7 +29,7 @@ export function loadFashionMnist(opts: FashionMnistOptions = {}): Dataset {
   const missing: string[] = [];
   if (!existsSync(dir) || !findIdxFiles(dir, missing)) {
     const what = existsSync(dir) ? `missing ${missing.join(', ')} in ${dir}` : `${dir} does not exist`;
-    throw new Error(
+    throw new DataError(
       `Fashion-MNIST not found (${what}). Install it with \`apt-get install dataset-fashion-mnist\`` +
         (opts.dir ? '' : ', or pass the folder that holds the IDX files'),
     );

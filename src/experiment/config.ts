@@ -2,15 +2,11 @@
 // `wsel` commands a user could type by hand (`select` or `prune`, then `train`): flags are written in the
 // config exactly as on the command line, and the expansion only adds --out, --seed and the paths of the files
 // another run produced (a selected student, a KD teacher, a pre-trained checkpoint).
+import { WselError } from '../errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export class ExperimentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ExperimentError';
-  }
-}
+export class ExperimentError extends WselError {}
 
 /** A command-line flag value: true is the bare flag, false is --no-FLAG, objects and arrays are JSON. */
 export type FlagValue = string | number | boolean | Record<string, unknown> | unknown[];
