@@ -7,10 +7,12 @@
 //   WSEL_TORCH_PYTHON=...         Python with torch (default: Debian's /usr/bin/python3)
 //   WSEL_BENCH_SECONDS=0.3        minimum time spent per measurement
 import { spawnSync } from 'node:child_process';
-import {
-  loadOpenBlasAddon, typescriptSgemmBatched, wasmSgemmBatched, type OpenBlasAddon,
-} from '../src/engine/blas.js';
-import { wasmUnavailableReason } from '../src/engine/blas-wasm.js';
+import { typescriptBackend, wasmBackend } from '../src/engine/blas.js';
+import { wasmUnavailableReason } from '../src/engine/gemm/wasm.js';
+import { loadOpenBlasAddon, type OpenBlasAddon } from '../src/engine/node/openblas.js';
+
+const typescriptSgemmBatched = typescriptBackend.sgemmBatched;
+const wasmSgemmBatched = wasmBackend.sgemmBatched;
 
 interface Shape {
   label: string;

@@ -64,7 +64,7 @@ export function benchCommand(): Command {
     .addOption(new Command().createOption('--child', 'run one workload in this process and print JSON').hideHelp())
     .addHelpText('after', '\nExamples:\n  wsel bench train --workload vit_tiny_28\n  WSEL_BLAS=wasm wsel bench train --no-torch   # the portable backend\n')
     .action(async (flags: BenchFlags) => {
-      const { benchTrain, TRAIN_WORKLOADS } = await import('../engine/bench-train.js');
+      const { benchTrain, TRAIN_WORKLOADS } = await import('../bench/train.js');
       const steps = parseIntArg('--steps', flags.steps, 1);
       const warmup = parseIntArg('--warmup', flags.warmup, 0);
       const threads = parseIntArg('--threads', flags.threads, 1);
@@ -73,7 +73,7 @@ export function benchCommand(): Command {
         if (!TRAIN_WORKLOADS[name]) throw new UsageError(`unknown workload "${name}"; known: ${Object.keys(TRAIN_WORKLOADS).join(', ')}`);
       }
       if (flags.child) {
-        if (threads > 1) await (await import('../engine/parallel.js')).initParallel();
+        if (threads > 1) await (await import('../engine/index.js')).initThreads();
         process.stdout.write(`${JSON.stringify(benchTrain({ workload: names[0]!, steps, warmup, threads }))}\n`);
         return;
       }

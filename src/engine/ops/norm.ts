@@ -2,8 +2,9 @@
 // Per-row mean and 1/std are kept for backward; sums run in double precision.
 
 import { gradOf, gradTarget, record } from '../autograd.js';
-import { parallelRange } from '../parallel.js';
-import { pool, scratch } from '../pool.js';
+import { scratch } from '../pool.js';
+import { allocF32 } from '../shared.js';
+import { parallelFor } from '../threads/pool.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
 
 /** LayerNorm over the last dim with affine weight and bias (both shape (D)); PyTorch semantics (biased variance). */
@@ -19,20 +20,14 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const bd = bias?.data ?? constFor(d, 0);
   const meanBuf = scratch(rows);
   const rstdBuf = scratch(rows);
-  parallelRange('lnForwardRows', [xd, wd, bd, od, meanBuf, rstdBuf, d, eps], rows, d);
+  parallelFor('lnForwardRows', [xd, wd, bd, od, meanBuf, rstdBuf, d, eps], rows, { cost: 3 * d });
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(out, 'layerNorm', inputs, (g) => {
     const tx = gradTarget(x);
+    if (tx) parallelFor('lnBackwardRows', [xd, wd, g, meanBuf, rstdBuf, d, tx.buf, tx.fresh], rows, { cost: 4 * d });
     const gw = (weight ? gradOf(weight) : null) ?? scratchSink(d);
     const gb = (bias ? gradOf(bias) : null) ?? scratchSink(d);
-    // The helper's half of the rows sums its weight/bias gradients privately; added in after.
-    const gwPart = pool.alloc(d, true);
-    const gbPart = pool.alloc(d, true);
-    const common = [xd, wd, g, meanBuf, rstdBuf, d, tx?.buf ?? null, tx?.fresh ?? false];
-    parallelRange('lnBackwardRows', [...common, gw, gb], rows, 2 * d, [...common, gwPart, gbPart]);
-    for (let j = 0; j < d; j++) { gw[j] += gwPart[j]!; gb[j] += gbPart[j]!; }
-    pool.release(gwPart);
-    pool.release(gbPart);
+    parallelFor('lnBackwardCols', [xd, g, meanBuf, rstdBuf, d, rows, gw, gb], d, { cost: 3 * rows });
   });
 }
 
@@ -41,14 +36,14 @@ const constCache = new Map<string, Float32Array>();
 function constFor(n: number, v: number): Float32Array {
   const key = `${n}:${v}`;
   let c = constCache.get(key);
-  if (c === undefined) { c = new Float32Array(n).fill(v); constCache.set(key, c); }
+  if (c === undefined) { c = allocF32(n).fill(v); constCache.set(key, c); }
   return c;
 }
 
-let sink = new Float32Array(0);
+let sink: Float32Array = new Float32Array(0);
 /** A throwaway accumulator for gradients nobody asked for. */
 function scratchSink(n: number): Float32Array {
-  if (sink.length < n) sink = new Float32Array(n);
+  if (sink.length < n) sink = allocF32(n);
   return sink;
 }
 

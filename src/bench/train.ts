@@ -3,14 +3,9 @@
 // Call `await initParallel()` (parallel.ts) first so elementwise kernels use the helper thread
 // from the first step; otherwise they stay on the main thread during this synchronous run.
 
-import { blasBackend, setBlasThreads } from './blas.js';
-import { backward, noGrad } from './autograd.js';
-import { crossEntropy } from './ops/loss.js';
-import { AdamW, paramGroupsWeightDecay } from './optim/index.js';
-import { parallelInfo } from './parallel.js';
-import { tidy } from './pool.js';
-import { Rng } from './random.js';
-import { tensor } from './tensor.js';
+import {
+  AdamW, backward, blasBackend, crossEntropy, noGrad, paramGroupsWeightDecay, Rng, setBlasThreads, tensor, threadsInfo, tidy,
+} from '../engine/index.js';
 import { createModel, type Model } from '../models/index.js';
 
 export interface TrainWorkload {
@@ -105,7 +100,7 @@ export function benchTrain(opts: BenchTrainOptions): BenchTrainResult {
   return {
     workload: w.name, batch, steps, msPerStepMedian: median, msPerStep: times, cpuMsPerStepMedian: medianOf(cpu),
     peakRssMiB: process.resourceUsage().maxRSS / 1024, backend: be.name, threads: be.threads,
-    elementwiseThreads: parallelInfo().threads, finalLoss: loss,
+    elementwiseThreads: threadsInfo().threads, finalLoss: loss,
   };
 }
 

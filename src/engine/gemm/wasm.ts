@@ -1,12 +1,12 @@
 // WebAssembly SIMD GEMM kernel: the portable backend used when the OpenBLAS addon is not built.
-// Same blocking as the TypeScript kernel in blas.ts, but the micro-kernel is a 4x8 f32x4 tile
+// Same blocking as the TypeScript kernel (gemm/typescript.ts), but the micro-kernel is a 4x8 f32x4 tile
 // (eight v128 accumulators) written in WebAssembly, about 7x faster than scalar TypeScript.
 //
 // The module is a few hundred bytes, assembled below from its instructions at load time so the
 // repository holds no binary and needs no WebAssembly toolchain. JavaScript packs A and B
 // panels into the module's memory (undoing transposes, applying alpha, zero-padding edges), the
 // module multiplies one packed block into a scratch C block, and JavaScript folds that block
-// into the caller's C with beta. Callers validate arguments (blas.ts does).
+// into the caller's C with beta. Callers validate arguments (gemm/check.ts).
 
 const MR = 4; // rows of a micro-tile: one f32 splat each
 const NR = 8; // columns of a micro-tile: two v128
@@ -78,7 +78,7 @@ const op = {
 // block(a, b, c, mPanels, nPanels, kc, ldcBytes): for every MR-row panel of packed A (at a, each
 // kc*MR floats) and NR-column panel of packed B (at b, each kc*NR floats), writes the MR x NR
 // product tile into the row-major scratch C at c (row pitch ldcBytes).
-function kernelModule(): Uint8Array {
+export function wasmKernelBytes(): Uint8Array {
   // Parameters 0..6, then locals.
   const [A, B, C, M_PANELS, N_PANELS, KCL, LDC] = [0, 1, 2, 3, 4, 5, 6];
   const [JR, IR, P, AP, BP, CP] = [7, 8, 9, 10, 11, 12];
@@ -160,7 +160,7 @@ function load(): void {
   try {
     const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
     if (wasm === undefined) throw new Error('no WebAssembly in this runtime');
-    const bytes = kernelModule();
+    const bytes = wasmKernelBytes();
     if (!wasm.validate(bytes)) throw new Error('WebAssembly SIMD is not supported');
     const memory = new wasm.Memory({ initial: MEMORY_PAGES });
     const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
