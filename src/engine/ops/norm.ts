@@ -57,27 +57,35 @@ export function layerNorm2d(x: Tensor, weight: Tensor | null, bias: Tensor | nul
   const od = out.data;
   const wd = weight?.data ?? null;
   const bd = bias?.data ?? null;
-  const meanBuf = scratch(b * hw, true);
-  const rstdBuf = scratch(b * hw, true);
+  const meanBuf = scratch(b * hw);
+  const rstdBuf = scratch(b * hw);
+  // Per-pixel moments over the channels in double precision, the same arithmetic as layerNorm's
+  // rows (so NCHW here and channels-last there give the same bits), accumulated plane by plane so
+  // the inner loop is contiguous.
+  const s = new Float64Array(hw);
+  const ss = new Float64Array(hw);
+  const mu = new Float64Array(hw);
+  const rs = new Float64Array(hw);
   for (let n = 0; n < b; n++) {
     const nb = n * c * hw;
     const mb = n * hw;
-    // Channel-strided statistics, accumulated plane by plane so the inner loop is contiguous.
+    s.fill(0); ss.fill(0);
     for (let ch = 0; ch < c; ch++) {
       const pb = nb + ch * hw;
-      for (let p = 0; p < hw; p++) meanBuf[mb + p] += xd[pb + p]!;
+      for (let p = 0; p < hw; p++) { const v = xd[pb + p]!; s[p] += v; ss[p] += v * v; }
     }
-    for (let p = 0; p < hw; p++) meanBuf[mb + p] /= c;
-    for (let ch = 0; ch < c; ch++) {
-      const pb = nb + ch * hw;
-      for (let p = 0; p < hw; p++) { const t = xd[pb + p]! - meanBuf[mb + p]!; rstdBuf[mb + p] += t * t; }
+    for (let p = 0; p < hw; p++) {
+      const m = s[p]! / c;
+      mu[p] = m;
+      rs[p] = 1 / Math.sqrt(Math.max(ss[p]! / c - m * m, 0) + eps);
+      meanBuf[mb + p] = m;
+      rstdBuf[mb + p] = rs[p]!;
     }
-    for (let p = 0; p < hw; p++) rstdBuf[mb + p] = 1 / Math.sqrt(rstdBuf[mb + p]! / c + eps);
     for (let ch = 0; ch < c; ch++) {
       const pb = nb + ch * hw;
       const wv = wd ? wd[ch]! : 1;
       const bv = bd ? bd[ch]! : 0;
-      for (let p = 0; p < hw; p++) od[pb + p] = (xd[pb + p]! - meanBuf[mb + p]!) * rstdBuf[mb + p]! * wv + bv;
+      for (let p = 0; p < hw; p++) od[pb + p] = (xd[pb + p]! - mu[p]!) * rs[p]! * wv + bv;
     }
   }
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
