@@ -31,6 +31,14 @@ export function needsGrad(...inputs: readonly (Tensor | null | undefined)[]): bo
   return false;
 }
 
+/** How many of these inputs will receive a gradient (0 while grad mode is off): for FLOP counting. */
+export function gradCount(...inputs: readonly Tensor[]): number {
+  if (!gradEnabled) return 0;
+  let n = 0;
+  for (const t of inputs) if (t.requiresGrad) n++;
+  return n;
+}
+
 /** Attach a backward function to an op's output if any input requires grad. Returns out. */
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: (g: Float32Array) => void): Tensor {
   if (profiling()) markProfile(op);

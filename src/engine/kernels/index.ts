@@ -6,6 +6,7 @@ import { tsGemm } from '../gemm/typescript.js';
 import { gemmColumns, gemmItems, gemmRows } from '../gemm/ranges.js';
 import { wasmGemm } from '../gemm/wasm.js';
 import { adamwRange } from './adamw.js';
+import { columnSums, dwBackwardInputRows, dwBackwardWeightTaps, dwForwardRows } from './depthwise.js';
 import { addSame } from './elementwise.js';
 import { geluBackward, geluForward } from './gelu.js';
 import { lnBackwardCols, lnBackwardRows, lnForwardRows } from './layer-norm.js';
@@ -21,6 +22,10 @@ export const KERNELS = {
   softmaxRows,
   softmaxBackwardRows,
   adamwRange,
+  dwForwardRows,
+  dwBackwardInputRows,
+  dwBackwardWeightTaps,
+  columnSums,
   wasmGemmColumns: gemmColumns(wasmGemm),
   wasmGemmRows: gemmRows(wasmGemm),
   wasmGemmItems: gemmItems(wasmGemm),

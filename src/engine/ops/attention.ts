@@ -3,8 +3,9 @@
 // through offsets and leading dimensions handed to sgemm — a packed (B, T, 3*D) qkv projection is
 // never split or permuted.
 
-import { gradOf, gradTarget, record } from '../autograd.js';
+import { gradCount, gradOf, gradTarget, record } from '../autograd.js';
 import { sgemmBatched } from '../blas.js';
+import { countFlops, profiling } from '../profile.js';
 import { pool, scratch } from '../pool.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
 import { parallelFor } from '../threads/pool.js';
@@ -47,6 +48,11 @@ function attnForward(d: AttnDims, qd: Float32Array, ql: HeadLayout, kd: Float32A
     sgemmBatched(batch, ps, vl.bStride, ol.bStride, false, false, tq, hd, tk, 1,
       probs, h * tq * tk, tk, vd, hoff(vl, h), vl.ld, 0, od, hoff(ol, h), ol.ld);
   }
+}
+
+/** FLOPs of one of attention's products (q k^T, or p v): 2 * B * H * Tq * Tk * hd. */
+function attnFlops(d: AttnDims): number {
+  return 2 * d.batch * d.heads * d.tq * d.tk * d.hd;
 }
 
 /** Gradients into gq/gk/gv; beta 0 overwrites (fresh buffers whose head regions tile them exactly). */
@@ -106,6 +112,11 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const probs = scratch(batch * heads * tq * tk);
   const qd = q.data; const kd = k.data; const vd = v.data;
   attnForward(d, qd, ql, kd, kl, vd, kl, out.data, ql, probs);
+  if (profiling()) {
+    // Backward: dV = P^T dO, dP = dO V^T (for dQ or dK), dQ = dS K, dK = dS^T Q.
+    const gq = gradCount(q), gk = gradCount(k);
+    countFlops(2 * attnFlops(d), attnFlops(d) * (gradCount(v) + (gq + gk > 0 ? 1 : 0) + gq + gk));
+  }
   return record(out, 'sdpa', [q, k, v], (g) => {
     attnBackward(d, g, ql, probs, qd, ql, kd, kl, vd, kl, gradOf(q), gradOf(k), gradOf(v), 1);
   });
@@ -130,6 +141,7 @@ export function multiHeadAttention(qkv: Tensor, numHeads: number, opts: { scale?
   const probs = scratch(batch * numHeads * t * t);
   const xd = qkv.data;
   attnForward(d, xd, ql, xd, kl, xd, vl, out.data, ol, probs);
+  if (profiling()) { const f = attnFlops(d); countFlops(2 * f, 4 * f * gradCount(qkv)); }
   return record(out, 'multiHeadAttention', [qkv], (g) => {
     const gx = gradTarget(qkv)!;
     attnBackward(d, g, ol, probs, xd, ql, xd, kl, xd, vl, gx.buf, gx.buf, gx.buf, gx.fresh ? 0 : 1);
