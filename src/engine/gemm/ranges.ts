@@ -5,22 +5,9 @@
 
 import { withEdgeCases, type GemmKernel } from './check.js';
 
-type GemmRange = (
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, aOffset: number, lda: number,
-  b: Float32Array, bOffset: number, ldb: number,
-  beta: number, c: Float32Array, cOffset: number, ldc: number,
-  start: number, end: number,
-) => void;
-
-type BatchedGemmRange = (
-  count: number, strideA: number, strideB: number, strideC: number,
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, aOffset: number, lda: number,
-  b: Float32Array, bOffset: number, ldb: number,
-  beta: number, c: Float32Array, cOffset: number, ldc: number,
-  start: number, end: number,
-) => void;
+type GemmArgs = Parameters<GemmKernel>;
+type GemmRange = (...args: [...GemmArgs, start: number, end: number]) => void;
+type BatchedGemmRange = (...args: [count: number, strideA: number, strideB: number, strideC: number, ...GemmArgs, start: number, end: number]) => void;
 
 /** Columns [j0, j1) of C. */
 export function gemmColumns(kernel: GemmKernel): GemmRange {
