@@ -3,6 +3,7 @@
 // threads by name, so the main thread and the helpers share this one table.
 
 import { tsGemm } from '../gemm/typescript.js';
+import { nativeGemm } from '../gemm/native.js';
 import { gemmColumns, gemmItems, gemmRows } from '../gemm/ranges.js';
 import { wasmGemm } from '../gemm/wasm.js';
 import { adamwRange } from './adamw.js';
@@ -32,6 +33,7 @@ export const KERNELS = {
   typescriptGemmColumns: gemmColumns(tsGemm),
   typescriptGemmRows: gemmRows(tsGemm),
   typescriptGemmItems: gemmItems(tsGemm),
+  nativeGemmItems: gemmItems(nativeGemm),
 };
 
 export type KernelName = keyof typeof KERNELS;
