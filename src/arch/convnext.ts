@@ -5,6 +5,7 @@ import { DeclBuilder } from './builder.js';
 import {
   checkKnownFields, ConfigError, countLayers, hiddenWidth, positiveInt, positiveIntList, requireShape, nonNegativeInt,
 } from './config-util.js';
+import { applyTimmName } from './timm-names.js';
 import type { Family } from './types.js';
 
 export interface ConvNextConfig {
@@ -73,13 +74,15 @@ export const convnext: Family<ConvNextConfig> = {
   },
 
   studentConfig(teacher, overrides) {
-    checkKnownFields(overrides, FIELDS, 'ConvNeXt');
-    const merged = { ...teacher, ...overrides } as ConvNextConfig;
-    validate(merged);
-    if (merged.depths.length !== teacher.depths.length) {
-      throw new ConfigError(`the student has ${merged.depths.length} stages, the teacher ${teacher.depths.length}; stages are not selected, only blocks within them`);
+    const named = applyTimmName('convnext', CONVNEXT_DEFAULTS, teacher, overrides);
+    checkKnownFields(named.overrides, FIELDS, 'ConvNeXt');
+    return validate({ ...named.base, ...named.overrides } as ConvNextConfig);
+  },
+
+  checkStudent(teacher, student) {
+    if (student.depths.length !== teacher.depths.length) {
+      throw new ConfigError(`the student has ${student.depths.length} stages, the teacher ${teacher.depths.length}; stages are not selected, only blocks within them`);
     }
-    return merged;
   },
 
   declare(c) {

@@ -5,6 +5,7 @@ import { DeclBuilder } from './builder.js';
 import {
   checkKnownFields, ConfigError, countLayers, hiddenWidth, nonNegativeInt, positiveInt, requireShape,
 } from './config-util.js';
+import { applyTimmName } from './timm-names.js';
 import type { Family } from './types.js';
 
 export interface VitConfig {
@@ -102,6 +103,7 @@ export const vit: Family<VitConfig> = {
   },
 
   studentConfig(teacher, overrides) {
+    ({ base: teacher, overrides } = applyTimmName('vit', VIT_DEFAULTS, teacher, overrides));
     checkKnownFields(overrides, FIELDS, 'ViT');
     const merged = { ...teacher, ...overrides } as VitConfig;
     if (overrides.num_heads === undefined && overrides.embed_dim !== undefined) {

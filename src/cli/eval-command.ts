@@ -1,9 +1,7 @@
 // `wsel eval`: accuracy, loss and per-class accuracy of a trained checkpoint on a dataset's test split.
 import { Command } from 'commander';
-import type { ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
 import { formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar } from './common.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
 
 interface EvalFlags {
   checkpoint: string;

@@ -1,9 +1,7 @@
 // `wsel prune`: the unstructured-pruning baseline (global magnitude pruning of the teacher to the student's size).
 import { Command, Option } from 'commander';
-import type { ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
 import { formatCount, parseChoice, parseIntArg, parseJsonArg, UsageError } from './common.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
 
 interface PruneFlags {
   teacher: string;

@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { COMPONENTS, type Component } from '../arch/types.js';
 import { ELEMENT_RULES } from '../selection/index-rules.js';
 import { parseLayerRule } from '../selection/layers.js';
-import type { ArchName, OutputDType } from '../selection/select.js';
+import { ARCH_NAMES, VISION_FAMILY_NAMES, type ArchName } from '../arch/family-names.js';
+import type { OutputDType } from '../selection/select.js';
 import {
   formatBytes, formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError,
 } from './common.js';
@@ -27,9 +28,6 @@ interface SelectFlags {
   progress: boolean;
 }
 
-// Kept here (not imported from select.ts) so that `wsel --help` does not load the whole selection stack.
-const ARCH_NAMES: readonly ArchName[] = ['vit', 'convnext', 'mixer', 'generic', 'llama', 'gpt2', 'bert', 'hf', 'auto'];
-
 export function selectCommand(): Command {
   return new Command('select')
     .summary('initialize a smaller student from a teacher checkpoint by weight selection')
@@ -47,7 +45,7 @@ export function selectCommand(): Command {
       + 'wsel_selection.json. The vocabulary and positions are never subsampled, tied embeddings stay tied, '
       + 'whole heads and key/value groups are kept (grouped-query attention), rotary pairs stay together.',
     )
-    .option('--arch <family>', `model family: ${ARCH_NAMES.join(', ')}. auto: a folder with config.json is read as a Hugging Face model (as hf), a file is recognised by its tensor names (vit, convnext, mixer); hf: the family from config.json's model_type (llama covers llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text); generic: any model, given --student-template`, 'auto')
+    .option('--arch <family>', `model family: ${ARCH_NAMES.join(', ')}. auto: a folder with config.json is read as a Hugging Face model (as hf), a file is recognised by its tensor names (${VISION_FAMILY_NAMES.join(', ')}); hf: the family from config.json's model_type (llama covers llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text); generic: any model, given --student-template`, 'auto')
     .requiredOption('--teacher <path>', 'teacher checkpoint: .safetensors, sharded *.safetensors.index.json, PyTorch .pth/.bin, or a Hugging Face model folder')
     .option('--student <json>', 'student config overrides over the teacher\'s (timm names; config.json names for language models, e.g. hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim), inline JSON or a .json file')
     .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size and more than one shard: X-0000i-of-0000n.safetensors + X.safetensors.index.json, else X.safetensors); for a Hugging Face teacher, a new folder')

@@ -1,11 +1,9 @@
 // `wsel train`: train a model from a selected checkpoint, a pruned one, or a random initialization.
 import { Command, Option } from 'commander';
-import type { ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
 import { TrainingInterrupted } from '../training/errors.js';
 import type { TrainOptions } from '../training/trainer.js';
 import { formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError, type Progress } from './common.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
 
 interface TrainFlags {
   model?: string;

@@ -8,7 +8,8 @@ import {
 } from '../engine/ops/index.js';
 import { Conv2d, DropPath, init, LayerNorm, LayerNorm2d, Linear, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
 import { hiddenWidth } from '../arch/config-util.js';
-import { CONVNEXT_DEFAULTS as CONVNEXT_ARCH_DEFAULTS, type ConvNextConfig as ConvNextArchConfig } from '../arch/convnext.js';
+import { convnext, CONVNEXT_DEFAULTS as CONVNEXT_ARCH_DEFAULTS, type ConvNextConfig as ConvNextArchConfig } from '../arch/convnext.js';
+import type { TrainableFamily } from './family.js';
 
 /** The architecture's config (the one `wsel select` declares) plus what only training needs. */
 export interface ConvNextConfig extends ConvNextArchConfig {
@@ -197,3 +198,15 @@ export function convnextLastSide(side: number, c: Pick<ConvNextConfig, 'patch_si
 export function convnextMinSide(c: Pick<ConvNextConfig, 'patch_size' | 'depths'>): number {
   return c.patch_size * 2 ** (c.depths.length - 1);
 }
+
+export const convnextFamily: TrainableFamily<ConvNextArchConfig, ConvNeXt> = {
+  name: 'convnext',
+  arch: convnext,
+  defaults: CONVNEXT_ARCH_DEFAULTS,
+  create: (config) => new ConvNeXt(config),
+  classifierPrefix: 'head.fc.',
+  noWeightDecay: [],
+  defaultDropPath: 0.1,
+  inputSide: 'any',
+  unbuildable: (c) => (c.kernel_size % 2 !== 1 ? `kernel_size ${c.kernel_size} must be odd` : null),
+};

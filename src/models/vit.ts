@@ -6,8 +6,9 @@ import {
   reshape, select, slice,
 } from '../engine/ops/index.js';
 import { hiddenWidth } from '../arch/config-util.js';
-import { VIT_DEFAULTS as VIT_ARCH_DEFAULTS, type VitConfig as VitArchConfig } from '../arch/vit.js';
+import { vit, VIT_DEFAULTS as VIT_ARCH_DEFAULTS, type VitConfig as VitArchConfig } from '../arch/vit.js';
 import { Conv2d, DropPath, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
+import type { TrainableFamily } from './family.js';
 
 /** The architecture's config (the one `wsel select` declares) plus what only training needs. */
 export interface VitConfig extends VitArchConfig {
@@ -19,6 +20,9 @@ export interface VitConfig extends VitArchConfig {
 export const VIT_DEFAULTS: VitConfig = { ...VIT_ARCH_DEFAULTS, drop_path_rate: 0, seed: 0 };
 
 const LN_EPS = 1e-6;
+
+/** timm's VisionTransformer.no_weight_decay(): besides 1-D tensors and biases. */
+const NO_WEIGHT_DECAY = ['pos_embed', 'cls_token', 'reg_token', 'dist_token'] as const;
 
 class PatchEmbed extends Module {
   readonly proj: Conv2d;
@@ -150,7 +154,7 @@ export class VisionTransformer extends Module {
 
   /** Names excluded from weight decay besides 1-D tensors and biases (timm no_weight_decay()). */
   noWeightDecay(): string[] {
-    return ['pos_embed', 'cls_token', 'reg_token', 'dist_token'];
+    return [...NO_WEIGHT_DECAY];
   }
 
   /** Tokens after the final norm: (B, T, D). */
@@ -184,3 +188,19 @@ export class VisionTransformer extends Module {
     return this.forwardHead(this.forwardFeatures(x));
   }
 }
+
+export const vitFamily: TrainableFamily<VitArchConfig, VisionTransformer> = {
+  name: 'vit',
+  arch: vit,
+  defaults: VIT_ARCH_DEFAULTS,
+  create: (config) => new VisionTransformer(config),
+  classifierPrefix: 'head.',
+  noWeightDecay: NO_WEIGHT_DECAY,
+  defaultDropPath: 0,
+  inputSide: 'img_size',
+  unbuildable(c) {
+    if (c.no_embed_class) return 'no_embed_class: true is not supported by the trainable ViT';
+    if (c.img_size % c.patch_size !== 0) return `img_size ${c.img_size} is not a multiple of patch_size ${c.patch_size}`;
+    return null;
+  },
+};

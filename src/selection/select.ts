@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { declareFromShapes } from '../arch/generic.js';
 import { isHfFolder } from '../arch/hf-config.js';
-import { detectFamily, FAMILIES } from '../arch/index.js';
+import {
+  ARCH_NAMES, detectFamily, FAMILIES, isHfFamilyName, isVisionFamilyName, type ArchName,
+} from '../arch/index.js';
 import { inferWithRecord } from '../arch/recorded-config.js';
 import type { ArchDecl, Component } from '../arch/types.js';
 import { COMPONENTS } from '../arch/types.js';
@@ -24,10 +26,7 @@ import {
   DEFAULT_PLAN_OPTIONS, planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan,
 } from './plan.js';
 
-export type ArchName = 'auto' | 'vit' | 'convnext' | 'mixer' | 'generic' | 'hf' | 'llama' | 'gpt2' | 'bert';
-export const ARCH_NAMES: readonly ArchName[] = ['auto', 'vit', 'convnext', 'mixer', 'generic', 'hf', 'llama', 'gpt2', 'bert'];
-/** Families read from a Hugging Face folder (config.json); "hf" picks one from its model_type. */
-const HF_ARCHS: ReadonlySet<ArchName> = new Set(['hf', 'llama', 'gpt2', 'bert']);
+export { ARCH_NAMES, type ArchName } from '../arch/family-names.js';
 export type OutputDType = 'f32' | 'f16' | 'bf16';
 const OUTPUT_DTYPES: Record<OutputDType, DType> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 
@@ -96,7 +95,7 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
       template.close();
     }
   }
-  const family = req.arch === 'auto' ? detectFamily(shapes) : FAMILIES[req.arch];
+  const family = req.arch === 'auto' ? detectFamily(shapes) : isVisionFamilyName(req.arch) ? FAMILIES[req.arch] : null;
   if (!family && req.arch === 'auto') {
     throw new SelectionError(`${teacher.path}: the architecture cannot be told from the tensor names; give --arch (generic works for any model, given --student-template)`);
   }
@@ -112,6 +111,7 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
   }
   if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
   const studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
+  family.checkStudent?.(teacherConfig, studentConfig);
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
 }
 
@@ -202,7 +202,8 @@ function writeAtomically(file: string, text: string): () => void {
 /** Run a selection end to end. Throws CheckpointError / SelectionError / ConfigError with a clear message. */
 export function select(req: SelectRequest): SelectResult {
   if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
-  const hf = HF_ARCHS.has(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
+  // Families read from a Hugging Face folder (config.json); "hf" picks one from its model_type.
+  const hf = req.arch === 'hf' || isHfFamilyName(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
     ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
   const options = planOptions(req, hf !== null);
   const reader = openCheckpoint(req.teacher);
