@@ -25,6 +25,7 @@ const EDGE_CASES: Record<string, Record<string, unknown>[]> = {
   convnext: [
     { in_chans: 1, num_classes: 10, depths: [1, 1, 2, 1], dims: [16, 32, 64, 128] },
     { depths: [2, 2], dims: [8, 16], kernel_size: 3, ls_init_value: null, num_classes: 5 },
+    { depths: [1, 1, 1, 1], dims: [16, 32, 32, 64], num_classes: 3 },
   ],
   mixer: [
     { img_size: 32, patch_size: 8, in_chans: 1, embed_dim: 32, num_blocks: 2, num_classes: 10 },

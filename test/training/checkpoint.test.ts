@@ -79,6 +79,19 @@ describe('loading checkpoints', () => {
     ]);
   });
 
+  it('a selected ConvNeXt with two stages of equal width loads and trains (its downsample is kept)', async () => {
+    const convTeacher = tmp.file('conv-equal-teacher.safetensors');
+    const config = { ...CONVNEXT_DEFAULTS, in_chans: 1, num_classes: 10, depths: [1, 1, 2, 1], dims: [16, 32, 64, 128] };
+    writeSyntheticCheckpoint(convnext.declare(config), convTeacher, 6, { 'wsel.arch': 'convnext', 'wsel.config': JSON.stringify(config) });
+    const out = tmp.file('conv-equal.safetensors');
+    select({ arch: 'convnext', teacher: convTeacher, out, student: { depths: [1, 1, 1, 1], dims: [8, 16, 16, 32] } });
+    const { report } = openModel(out);
+    expect(report.loaded).toContain('stages.2.downsample.1.weight');
+    expect(report.missing.sort()).toEqual(['head.fc.bias', 'head.fc.weight']);
+    const result = await train({ init: out, data: tinyMnist(16), steps: 1, batchSize: 8, evalSize: 16 });
+    expect(result.summary.loaded_tensors).toBe(report.loaded.length);
+  });
+
   it('a wrong-shaped tensor fails naming the tensor and both shapes; an unknown one fails naming it', async () => {
     const src = loadSafetensorsAll(teacher);
     const wrong = tmp.file('wrong.safetensors');
