@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { VISION_FAMILY_NAMES } from '../../src/arch/family-names.js';
 import { TIMM_NAMES } from '../../src/arch/timm-names.js';
 import { tensorShape, type ArchDecl } from '../../src/arch/types.js';
-import { MODEL_REGISTRY, type Model } from '../../src/models/index.js';
+import { trainableFamily, type Model } from '../../src/models/index.js';
 
 function declared(decl: ArchDecl): [string, number[]][] {
   return decl.tensors.map((t) => [t.name, tensorShape(decl, t)]);
@@ -36,8 +36,8 @@ const EDGE_CASES: Record<string, Record<string, unknown>[]> = {
 function smallestTimmName(family: string): Record<string, unknown> | null {
   let best: { config: Record<string, unknown>; params: number } | null = null;
   for (const entry of Object.values(TIMM_NAMES).filter((e) => e.family === family)) {
-    const arch = MODEL_REGISTRY[entry.family].arch;
-    const config = arch.studentConfig({ ...MODEL_REGISTRY[entry.family].defaults }, { ...entry.config });
+    const { arch, defaults } = trainableFamily(entry.family);
+    const config = arch.studentConfig({ ...defaults }, { ...entry.config });
     const decl = arch.declare(config);
     const params = decl.tensors.reduce((n, t) => n + tensorShape(decl, t).reduce((a, b) => a * b, 1), 0);
     if (!best || params < best.params) best = { config: entry.config, params };
@@ -47,7 +47,7 @@ function smallestTimmName(family: string): Record<string, unknown> | null {
 
 describe('models hold exactly the declared tensors', () => {
   for (const name of VISION_FAMILY_NAMES) {
-    const family = MODEL_REGISTRY[name];
+    const family = trainableFamily(name);
     const configs = [...(EDGE_CASES[name] ?? []), smallestTimmName(name) ?? {}];
     configs.forEach((overrides, i) => it(`${name} #${i} ${JSON.stringify(overrides)}`, () => {
       const config = family.arch.studentConfig({ ...family.defaults }, overrides);

@@ -143,6 +143,49 @@ describe.skipIf(skipReason !== null)('PyTorch parity (1e-4 relative)', () => {
     });
   });
 
+  it('ConvNeXt block with 1x1-conv MLPs (conv_mlp)', () => {
+    const block = new ConvNextBlock(8, 7, 4, 1e-6, true, 0, 1);
+    randomizeParams(block, 11);
+    runCase({
+      kind: 'convnext_block', config: { dim: 8, ls_init_value: 1e-6, kernel_size: 7, conv_mlp: true },
+      module: block, input: randInput([2, 8, 5, 6], 12),
+      forward: (x) => permute(block.forward(permute(x, [0, 2, 3, 1])), [0, 3, 1, 2]),
+    });
+  });
+
+  it('whole small ConvNeXt with two stages of equal width and conv_mlp (timm downsamples both)', () => {
+    const config = { in_chans: 3, num_classes: 4, depths: [1, 1, 1], dims: [8, 16, 16], conv_mlp: true };
+    const m = createModel('convnext', config);
+    randomizeParams(m, 13);
+    runCase({
+      kind: 'convnext', config, module: m, input: randInput([2, 3, 32, 32], 14), forward: (x) => m.forward(x),
+      labels: [3, 1],
+    });
+  });
+
+  it('whole small ViT: register tokens, no class token, average pooling, layer scale', () => {
+    const config = {
+      img_size: 8, patch_size: 4, in_chans: 3, num_classes: 3, embed_dim: 8, depth: 2, num_heads: 2,
+      class_token: false, reg_tokens: 2, global_pool: 'avg' as const, init_values: 0.5,
+    };
+    const m = createModel('vit', config);
+    randomizeParams(m, 15);
+    runCase({
+      kind: 'vit', config, module: m, input: randInput([2, 3, 8, 8], 16), forward: (x) => m.forward(x),
+      labels: [0, 2], skip: m.noWeightDecay(),
+    });
+  });
+
+  it('whole small ViT: class token and register tokens, token pooling', () => {
+    const config = { img_size: 8, patch_size: 4, in_chans: 1, num_classes: 3, embed_dim: 8, depth: 1, num_heads: 2, reg_tokens: 3 };
+    const m = createModel('vit', config);
+    randomizeParams(m, 17);
+    runCase({
+      kind: 'vit', config, module: m, input: randInput([2, 1, 8, 8], 18), forward: (x) => m.forward(x),
+      labels: [1, 0], skip: m.noWeightDecay(),
+    });
+  });
+
   it('whole small ConvNeXt (stem, downsampling, head)', () => {
     const config = { in_chans: 3, num_classes: 4, depths: [1, 2], dims: [8, 16] };
     const m = createModel('convnext', config);
