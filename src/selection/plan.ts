@@ -37,6 +37,10 @@ export interface TensorPlan {
   readonly name: string;
   readonly source: string;
   readonly component: Component;
+  /** The teacher tensor's shape in its file. */
+  readonly sourceShape: readonly number[];
+  /** The shape it is read as: the file's, or across a Linear / 1x1-conv layout change the same numbers viewed at
+   *  the student's rank (trailing axes of size 1 added or dropped). */
   readonly teacherShape: readonly number[];
   readonly shape: readonly number[];
   readonly axes: readonly AxisPlan[];
@@ -131,23 +135,37 @@ export function planSelection({ teacher, student, teacherShapes, options, scores
     const declared = teacherTensors.get(source);
     if (!declared) throw new SelectionError(`student tensor "${tensor.name}": the teacher architecture declares no "${source}"`);
     const expected = tensorShape(teacher, declared);
-    if (actual.length !== shape.length) {
+    const viewed = viewAtRank(actual, shape);
+    if (!viewed) {
       throw new SelectionError(`"${tensor.name}": rank differs: student ${fmt(shape)}, teacher "${source}" ${fmt(actual)}`);
     }
-    if (actual.some((n, i) => n !== expected[i])) {
+    if (actual.length !== expected.length || actual.some((n, i) => n !== expected[i])) {
       throw new SelectionError(`teacher tensor "${source}" has shape ${fmt(actual)} but the teacher config implies ${fmt(expected)}; pass --teacher-config to correct it`);
     }
     const axes = tensor.axes.map((axis, k): AxisPlan => {
       const m = shape[k]!;
-      const n = actual[k]!;
+      const n = viewed[k]!;
       if (m > n) {
         throw new SelectionError(`student tensor "${tensor.name}" ${fmt(shape)} is not a sub-shape of teacher "${source}" ${fmt(actual)} (axis ${k}: ${m} > ${n})`);
       }
       return { space: axis.space, teacherSize: n, studentSize: m, indices: axisIndices(tensor, k, axis, n, m, spaceIndices, options) };
     });
-    tensors.push({ name: tensor.name, source, component: tensor.component, teacherShape: actual, shape, axes });
+    tensors.push({ name: tensor.name, source, component: tensor.component, sourceShape: actual, teacherShape: viewed, shape, axes });
   }
   return { tensors, omitted, layerMap, spaces };
+}
+
+/**
+ * The teacher's `shape` at the student's rank when only trailing axes of size 1 (on both sides) differ: a
+ * Linear weight [out, in] holds the same numbers in the same order as a 1x1 conv's [out, in, 1, 1]. Null for
+ * any other rank change.
+ */
+function viewAtRank(shape: readonly number[], student: readonly number[]): readonly number[] | null {
+  if (shape.length === student.length) return shape;
+  const common = Math.min(shape.length, student.length);
+  const extra = shape.length > student.length ? shape.slice(common) : student.slice(common);
+  if (common === 0 || extra.some((n) => n !== 1)) return null;
+  return shape.length > student.length ? shape.slice(0, common) : [...shape, ...extra];
 }
 
 /** Indices for one axis: the space's indices, repeated for fused axes (qkv = [q; k; v]). */

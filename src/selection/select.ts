@@ -182,7 +182,7 @@ function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPla
       indices: indexList(s.indices),
     }])),
     tensors: plan.tensors.map((t) => ({
-      name: t.name, source: t.source, dtype: dtypes.get(t.name), shape: t.shape, teacher_shape: t.teacherShape,
+      name: t.name, source: t.source, dtype: dtypes.get(t.name), shape: t.shape, teacher_shape: t.sourceShape,
       axes: t.axes.map((a) => {
         const space = plan.spaces[a.space];
         const shared = space && (space.indices === a.indices);

@@ -228,6 +228,39 @@ describe('layers, components and head', () => {
     reader.close();
   });
 
+  it('ConvNeXt MLPs may change layout (Linear [out, in] <-> 1x1 conv [out, in, 1, 1]): the same numbers, reshaped', () => {
+    const config = { ...CONVNEXT_DEFAULTS, depths: [2, 2], dims: [16, 32], num_classes: 10 };
+    const linearTeacher = tmp.file('convnext_linear.safetensors');
+    writeIndexTeacher(convnext.declare(config), linearTeacher);
+    const convTeacher = tmp.file('convnext_conv_mlp.safetensors');
+    writeIndexTeacher(convnext.declare({ ...config, conv_mlp: true }), convTeacher);
+    const student = { depths: [1, 1], dims: [8, 16] };
+    const outs = {
+      linear: nextOut(), toConv: nextOut(), fromConv: nextOut(), conv: nextOut(),
+    };
+    select({ arch: 'convnext', teacher: linearTeacher, out: outs.linear, student });
+    select({ arch: 'convnext', teacher: linearTeacher, out: outs.toConv, student: { ...student, conv_mlp: true } });
+    select({ arch: 'convnext', teacher: convTeacher, out: outs.fromConv, student: { ...student, conv_mlp: false } });
+    select({ arch: 'convnext', teacher: convTeacher, out: outs.conv, student });
+    const readers = Object.fromEntries(Object.entries(outs).map(([k, f]) => [k, openCheckpoint(f)]));
+    try {
+      const names = [...readers.linear!.tensors.keys()];
+      expect(names).toContain('stages.1.blocks.0.mlp.fc2.weight');
+      for (const name of names) {
+        const shape = readers.linear!.tensors.get(name)!.shape;
+        const isFc = /mlp\.fc\d\.weight$/.test(name);
+        expect(readers.toConv!.tensors.get(name)!.shape).toEqual(isFc ? [...shape, 1, 1] : shape);
+        expect(readers.conv!.tensors.get(name)!.shape).toEqual(isFc ? [...shape, 1, 1] : shape);
+        expect(readers.fromConv!.tensors.get(name)!.shape).toEqual(shape);
+        const bytes = Buffer.from(readers.linear!.readBytes(name));
+        for (const other of ['toConv', 'fromConv', 'conv']) expect(Buffer.from(readers[other]!.readBytes(name)).equals(bytes)).toBe(true);
+      }
+      expect(JSON.parse(readers.toConv!.metadata['wsel.student_config']!).conv_mlp).toBe(true);
+    } finally {
+      for (const r of Object.values(readers)) r.close();
+    }
+  });
+
   it('MLP-Mixer narrows channels and token-mixing hidden units, keeping the patch grid', () => {
     const teacher = tmp.file('mixer_teacher.safetensors');
     writeSyntheticCheckpoint(mixer.declare({ ...MIXER_DEFAULTS, img_size: 32, patch_size: 8, embed_dim: 64, num_blocks: 4, num_classes: 10 }), teacher, 1);

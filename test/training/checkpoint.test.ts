@@ -92,6 +92,27 @@ describe('loading checkpoints', () => {
     expect(result.summary.loaded_tensors).toBe(report.loaded.length);
   });
 
+  it('ConvNeXt MLP weights load across layouts (Linear <-> 1x1 conv, conv_mlp): the same values', async () => {
+    const config = { ...CONVNEXT_DEFAULTS, in_chans: 1, num_classes: 10, depths: [1, 1], dims: [8, 16] };
+    for (const conv_mlp of [false, true]) {
+      const file = tmp.file(`conv-layout-${conv_mlp}.safetensors`);
+      writeSyntheticCheckpoint(convnext.declare({ ...config, conv_mlp }), file, 8, { 'wsel.arch': 'convnext', 'wsel.config': JSON.stringify({ ...config, conv_mlp }) });
+      const reader = openCheckpoint(file);
+      try {
+        const spec = specFromCheckpoint(reader, undefined, { conv_mlp: !conv_mlp });
+        const model = buildModel(spec);
+        const report = loadIntoModel(model, reader);
+        expect(report.missing).toEqual([]);
+        const fc1 = model.namedParameters().find(([n]) => n === 'stages.1.blocks.0.mlp.fc1.weight')![1];
+        expect(fc1.shape).toEqual(conv_mlp ? [64, 16] : [64, 16, 1, 1]);
+        const stored = loadSafetensorsAll(file).tensors.get('stages.1.blocks.0.mlp.fc1.weight')!;
+        expect(Array.from(fc1.data)).toEqual(Array.from(decodeToFloat64(stored.dtype, stored.data)));
+      } finally {
+        reader.close();
+      }
+    }
+  });
+
   it('a wrong-shaped tensor fails naming the tensor and both shapes; an unknown one fails naming it', async () => {
     const src = loadSafetensorsAll(teacher);
     const wrong = tmp.file('wrong.safetensors');
