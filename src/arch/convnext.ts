@@ -76,6 +76,7 @@ export function stageMlpHidden(c: ConvNextConfig, stage: number): number {
 
 export const convnext: Family<ConvNextConfig> = {
   name: 'convnext',
+  unseenByShapes: ['ls_init_value'],
   description: 'ConvNeXt (timm names: stem.0, stages.S.downsample, stages.S.blocks.B.conv_dw / mlp.fc1 / gamma, head.norm, head.fc)',
 
   inferConfig(shapes) {

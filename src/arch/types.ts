@@ -60,6 +60,9 @@ export interface Family<C extends object = Record<string, unknown>> {
   readonly description: string;
   /** Infer the configuration from tensor names and shapes (throws when the tensors are not this family). */
   inferConfig(shapes: ReadonlyMap<string, readonly number[]>): C;
+  /** Config fields whose values tensor shapes do not show (a ViT's head count, a layer scale's initial value):
+   *  inferConfig assumes them; a config wsel recorded in the file says them. */
+  readonly unseenByShapes?: readonly string[];
   /**
    * A configuration: the user's overrides on top of a base (the teacher's, or defaults for a model trained from
    * scratch), with derived fields fixed up; a `name` field brings in a timm model's architecture first.

@@ -43,6 +43,19 @@ export const VIT_DEFAULTS: VitConfig = {
 /** The usual head width of ViTs; used to guess the head count, which shapes cannot show. */
 const DEFAULT_HEAD_DIM = 64;
 
+/**
+ * The head rule: a config that changes the width without giving num_heads keeps its base's head width (ViT-S
+ * 6 x 64 -> 192 wide: ViT-Ti's 3 x 64). When that width does not divide the new one, nothing is guessed.
+ */
+function keptHeads(base: VitConfig, width: number): number {
+  positiveInt(width, 'embed_dim');
+  const headDim = base.embed_dim / base.num_heads;
+  if (width % headDim === 0) return width / headDim;
+  const divisors = Array.from({ length: width }, (_, i) => i + 1).filter((h) => width % h === 0);
+  const near = divisors.reduce((a, b) => (Math.abs(b - base.num_heads) < Math.abs(a - base.num_heads) ? b : a));
+  throw new ConfigError(`embed_dim ${width} cannot keep the ${headDim}-wide heads of ${base.embed_dim} (${base.num_heads} x ${headDim}): give num_heads, a divisor of ${width} (e.g. "num_heads": ${near}, heads ${width / near} wide)`);
+}
+
 export function mlpHidden(c: VitConfig): number {
   return hiddenWidth(c.embed_dim, c.mlp_ratio);
 }
@@ -67,6 +80,7 @@ function validate(c: VitConfig): VitConfig {
 export const vit: Family<VitConfig> = {
   name: 'vit',
   description: 'Vision Transformer (timm names: cls_token, pos_embed, patch_embed.proj, blocks.N.attn.qkv, ...)',
+  unseenByShapes: ['num_heads', 'init_values'],
 
   inferConfig(shapes) {
     const patch = requireShape(shapes, 'patch_embed.proj.weight', 4, 'ViT');
@@ -106,11 +120,7 @@ export const vit: Family<VitConfig> = {
     ({ base: teacher, overrides } = applyTimmName('vit', VIT_DEFAULTS, teacher, overrides));
     checkKnownFields(overrides, FIELDS, 'ViT');
     const merged = { ...teacher, ...overrides } as VitConfig;
-    if (overrides.num_heads === undefined && overrides.embed_dim !== undefined) {
-      // Keep the teacher's head width: a narrower student gets fewer heads, as ViT-S (6 x 64) -> ViT-Ti (3 x 64).
-      const headDim = teacher.embed_dim / teacher.num_heads;
-      if (merged.embed_dim % headDim === 0) merged.num_heads = merged.embed_dim / headDim;
-    }
+    if (overrides.num_heads === undefined && merged.embed_dim !== teacher.embed_dim) merged.num_heads = keptHeads(teacher, merged.embed_dim);
     return validate(merged);
   },
 

@@ -51,7 +51,7 @@ export function selectCommand(): Command {
     .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size and more than one shard: X-0000i-of-0000n.safetensors + X.safetensors.index.json, else X.safetensors); for a Hugging Face teacher, a new folder')
     .addOption(new Option('--elements <rule>', 'element selection').choices(ELEMENT_RULES as string[]).default('uniform'))
     .option('--layers <rule>', 'layer selection: first, uniform, last, middle, or teacher indices "0,2,4" / per stage [[0,1],[0,2]]', 'first')
-    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference; the default for vision models); whole keeps whole heads and key/value groups (the default for language models)').choices(['flat', 'whole']))
+    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference; the default for vision models); whole keeps whole heads and key/value groups (the default for language models; a ViT student must keep the teacher\'s head width)').choices(['flat', 'whole']))
     .option('--exclude <components>', `comma-separated components left out for the trainer to initialize: ${COMPONENTS.filter((c) => c !== 'head').join(', ')}`)
     .option('--keep-head', 'keep the classifier head (only when student and teacher share the label set)')
     .option('--seed <n>', 'seed for the random element rules', '0')
@@ -70,6 +70,11 @@ Examples:
   wsel select --teacher Llama-3.1-8B/ --student '{"hidden_size":2048,"intermediate_size":7168,"num_hidden_layers":16}' --out llama-1b-init/
   wsel select --arch hf --teacher Qwen3-8B/ --student '{"num_hidden_layers":18,"num_key_value_heads":4,"num_attention_heads":16}' --out qwen3-small/
   wsel select --arch gpt2 --teacher gpt2-medium/ --student '{"n_embd":768,"n_layer":12}' --out gpt2-init/
+
+ViT heads: a student that changes embed_dim without num_heads keeps the teacher's head width (ViT-S, 6 x 64
+-> 192 wide: 3 heads); when that width does not divide the new one, give num_heads. The teacher's head count
+comes from the config wsel recorded in the file, else 64-wide heads are assumed (as in every timm ViT), else
+one head: --teacher-config '{"num_heads":N}' says it.
 
 Language-model students: head_dim stays the teacher's unless given (fewer heads when hidden_size shrinks);
 the MLP keeps the teacher's ratio to hidden_size unless given; num_key_value_heads stays the teacher's when it

@@ -281,29 +281,32 @@ function requireScores(scores: SpaceScores | undefined, teacherSpace: string, n:
   return w;
 }
 
-/** Keep whole heads: choose heads, then the same head dimensions inside every kept head. */
+/** Keep whole heads: choose heads, each kept with every one of its dimensions. */
 function wholeHeads(
   teacherHeads: number, studentHeads: number, n: number, m: number, space: string,
   pick: (count: number, of: number, key: string, weights?: Float64Array) => Int32Array, weights?: Float64Array,
 ): Int32Array {
   const tDim = n / teacherHeads;
   const sDim = m / studentHeads;
-  if (studentHeads > teacherHeads || sDim > tDim) {
-    throw new SelectionError(`"${space}": cannot keep whole heads: teacher ${teacherHeads} x ${tDim}, student ${studentHeads} x ${sDim}`);
+  if (sDim !== tDim) {
+    // Whole heads keep the teacher's head width; anything else would narrow every head (what flat does).
+    const fix = m % tDim === 0 ? `set the student's num_heads to ${m / tDim} (${m} / ${tDim})` : `make the student's width a multiple of ${tDim}`;
+    throw new SelectionError(`"${space}": --heads whole keeps the teacher's ${tDim}-wide heads (${teacherHeads} x ${tDim}), but the student's are ${sDim} wide (${studentHeads} x ${sDim}); ${fix}, or use --heads flat`);
   }
-  const headWeights = weights && sumGroups(weights, teacherHeads, tDim, false);
-  const dimWeights = weights && sumGroups(weights, teacherHeads, tDim, true);
+  if (studentHeads > teacherHeads) {
+    throw new SelectionError(`"${space}": cannot keep whole heads: the student has ${studentHeads} heads, the teacher only ${teacherHeads}`);
+  }
+  const headWeights = weights && sumPerHead(weights, teacherHeads, tDim);
   const heads = pick(studentHeads, teacherHeads, `${space}#heads`, headWeights);
-  const dims = sDim === tDim ? allIndices(tDim) : pick(sDim, tDim, `${space}#head_dim`, dimWeights);
+  const dims = allIndices(tDim);
   const out = new Int32Array(m);
   heads.forEach((h, i) => dims.forEach((d, j) => { out[i * sDim + j] = h * tDim + d; }));
   return out;
 }
 
-/** Sum scores per head (byDim false) or per position inside a head across heads (byDim true). */
-function sumGroups(w: Float64Array, heads: number, dim: number, byDim: boolean): Float64Array {
-  const out = new Float64Array(byDim ? dim : heads);
-  for (let h = 0; h < heads; h++) for (let d = 0; d < dim; d++) out[byDim ? d : h]! += w[h * dim + d]!;
+/** Sum a space's scores over each head. */
+function sumPerHead(w: Float64Array, heads: number, dim: number): Float64Array {
+  const out = new Float64Array(heads);
+  for (let h = 0; h < heads; h++) for (let d = 0; d < dim; d++) out[h]! += w[h * dim + d]!;
   return out;
 }
-

@@ -8,8 +8,9 @@ import { isHfFolder } from '../arch/hf-config.js';
 import {
   ARCH_NAMES, detectFamily, FAMILIES, isHfFamilyName, isVisionFamilyName, type ArchName,
 } from '../arch/index.js';
-import { inferWithRecord } from '../arch/recorded-config.js';
-import type { ArchDecl, Component } from '../arch/types.js';
+import { ConfigError } from '../arch/config-util.js';
+import { inferWithRecord, recordedConfig } from '../arch/recorded-config.js';
+import type { ArchDecl, Component, Family } from '../arch/types.js';
 import { COMPONENTS } from '../arch/types.js';
 import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
 import { openCheckpoint } from '../checkpoint/open.js';
@@ -110,9 +111,22 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
     throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
   }
   if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
-  const studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
+  let studentConfig: Record<string, unknown>;
+  try {
+    studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
+  } catch (e) {
+    const guessed = unrecordedFields(family, teacher.metadata, req.teacherConfig).filter((f) => (e as Error).message.includes(f));
+    if (!(e instanceof ConfigError) || guessed.length === 0) throw e;
+    throw new ConfigError(`${e.message} (the teacher's ${guessed.join(', ')} is not recorded in ${teacher.path} and was assumed; --teacher-config '{"${guessed[0]}":...}' gives it)`);
+  }
   family.checkStudent?.(teacherConfig, studentConfig);
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
+}
+
+/** Config fields of the teacher that neither its shapes, its recorded config nor the user said. */
+function unrecordedFields(family: Family<any>, metadata: Readonly<Record<string, string>>, corrections?: Record<string, unknown>): string[] {
+  const recorded = recordedConfig(metadata) ?? {};
+  return (family.unseenByShapes ?? []).filter((f) => !(f in recorded) && !(corrections && (f in corrections || 'name' in corrections)));
 }
 
 function requireStudent(req: SelectRequest, arch: string): Record<string, unknown> {

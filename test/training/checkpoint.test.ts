@@ -113,6 +113,16 @@ describe('loading checkpoints', () => {
     }
   });
 
+  it('train configs follow the same head rule and timm names as selection', () => {
+    // Over timm's defaults (ViT-B, 12 heads of 64): 64 wide keeps the 64-wide heads, 96 wide cannot.
+    expect(resolveModelSpec('vit', {}, { embed_dim: 64 }).config.num_heads).toBe(1);
+    expect(() => resolveModelSpec('vit', {}, { embed_dim: 96 })).toThrow(/embed_dim 96 cannot keep the 64-wide heads.*give num_heads/);
+    const named = resolveModelSpec('vit', { num_classes: 10 }, { name: 'vit_tiny_patch16_224', depth: 6 }).config;
+    expect(named).toMatchObject({ embed_dim: 192, num_heads: 3, depth: 6, patch_size: 16, img_size: 224, num_classes: 10 });
+    expect(() => resolveModelSpec('vit', {}, { name: 'convnext_femto' })).toThrow(/"convnext_femto" is a convnext model, not a vit one/);
+    expect(() => resolveModelSpec('vit', {}, { name: 'vit_tiny_patch16_244' })).toThrow(/unknown timm model name "vit_tiny_patch16_244" \(closest: vit_tiny_patch16_224/);
+  });
+
   it('a wrong-shaped tensor fails naming the tensor and both shapes; an unknown one fails naming it', async () => {
     const src = loadSafetensorsAll(teacher);
     const wrong = tmp.file('wrong.safetensors');
