@@ -72,6 +72,9 @@ function validate(c: VitConfig): VitConfig {
   if (c.embed_dim % c.num_heads !== 0) {
     throw new ConfigError(`embed_dim ${c.embed_dim} is not divisible by num_heads ${c.num_heads}`);
   }
+  if (c.init_values !== null && !(typeof c.init_values === 'number' && c.init_values > 0)) {
+    throw new ConfigError(`init_values must be a positive number (layer scale) or null (none; timm builds none for 0 either), got ${JSON.stringify(c.init_values)}`);
+  }
   if (c.global_pool !== 'token' && c.global_pool !== 'avg') throw new ConfigError('global_pool must be "token" or "avg"');
   if (c.global_pool === 'token' && !c.class_token) throw new ConfigError('global_pool "token" needs class_token: true');
   return c;

@@ -1,7 +1,7 @@
 // Model configs as `wsel select` takes them (src/arch: timm constructor names) turned into trainable models
 // (src/models, whose configs extend the architecture's with training-only fields: drop_path_rate, seed).
-// Validation goes through the selection side, so a config accepted here is one `wsel select` accepts; what the
-// trainable models do not implement (ViT no_embed_class) is refused instead of silently built differently.
+// Validation goes through the selection side, so a config accepted here is one `wsel select` accepts; what a
+// trainable model does not implement (its family's `unbuildable`) is refused instead of silently built differently.
 import { ConfigError } from '../arch/config-util.js';
 import { VISION_FAMILY_NAMES, isVisionFamilyName } from '../arch/family-names.js';
 import { MODEL_REGISTRY, type Model, type ModelFamily } from '../models/registry.js';

@@ -21,6 +21,7 @@ const EDGE_CASES: Record<string, Record<string, unknown>[]> = {
     { img_size: 28, patch_size: 7, in_chans: 1, embed_dim: 64, depth: 2, num_heads: 2, num_classes: 10 },
     { img_size: 32, patch_size: 8, embed_dim: 48, depth: 3, num_heads: 4, mlp_ratio: 2.5, num_classes: 7, qkv_bias: false },
     { img_size: 32, patch_size: 8, embed_dim: 48, depth: 2, num_heads: 4, class_token: false, global_pool: 'avg', reg_tokens: 2, init_values: 1e-5 },
+    { img_size: 32, patch_size: 8, embed_dim: 48, depth: 2, num_heads: 4, reg_tokens: 4, no_embed_class: true, init_values: 1e-6 },
   ],
   convnext: [
     { in_chans: 1, num_classes: 10, depths: [1, 1, 2, 1], dims: [16, 32, 64, 128] },

@@ -176,6 +176,19 @@ describe.skipIf(skipReason !== null)('PyTorch parity (1e-4 relative)', () => {
     });
   });
 
+  it('whole small ViT: position embeddings for the patches only (no_embed_class), register tokens', () => {
+    const config = {
+      img_size: 8, patch_size: 4, in_chans: 3, num_classes: 3, embed_dim: 8, depth: 1, num_heads: 2,
+      reg_tokens: 2, no_embed_class: true, init_values: 0.5,
+    };
+    const m = createModel('vit', config);
+    randomizeParams(m, 19);
+    runCase({
+      kind: 'vit', config, module: m, input: randInput([2, 3, 8, 8], 20), forward: (x) => m.forward(x),
+      labels: [2, 1], skip: m.noWeightDecay(),
+    });
+  });
+
   it('whole small ViT: class token and register tokens, token pooling', () => {
     const config = { img_size: 8, patch_size: 4, in_chans: 1, num_classes: 3, embed_dim: 8, depth: 1, num_heads: 2, reg_tokens: 3 };
     const m = createModel('vit', config);
