@@ -6,6 +6,7 @@
 // Listed: the names whose every layer the trainable models implement.
 import { ConfigError } from './config-util.js';
 import type { VisionFamilyName } from './family-names.js';
+import { tensorShape, type Family } from './types.js';
 import type { ConvNextConfig } from './convnext.js';
 import type { MixerConfig } from './mixer.js';
 import type { VitConfig } from './vit.js';
@@ -137,6 +138,34 @@ export function applyTimmName<C extends object>(
   if (entry.family !== family) throw new ConfigError(`"${name}" is a ${entry.family} model, not a ${family} one`);
   const numClasses = (base as Record<string, unknown>)['num_classes'];
   return { base: { ...defaults, ...entry.config, num_classes: numClasses } as C, overrides: rest };
+}
+
+/**
+ * The timm names whose architecture has exactly these tensors (names and shapes; the classifier follows the
+ * checkpoint's). `known` holds config fields shapes cannot show that the file records (a head count): a name
+ * that disagrees with them does not match.
+ */
+export function matchTimmNames(
+  family: Family<any>, config: Record<string, unknown>, shapes: ReadonlyMap<string, readonly number[]>,
+  known: Readonly<Record<string, unknown>> = {},
+): string[] {
+  return Object.entries(TIMM_NAMES).filter(([name, entry]) => {
+    if (entry.family !== family.name) return false;
+    let named: Record<string, unknown>;
+    try {
+      named = family.studentConfig(config, { name }) as Record<string, unknown>;
+    } catch {
+      return false;
+    }
+    if (Object.entries(known).some(([k, v]) => JSON.stringify(named[k]) !== JSON.stringify(v))) return false;
+    const decl = family.declare(named);
+    const declared = decl.tensors.filter((t) => !t.optional || shapes.has(t.name));
+    return declared.length === shapes.size && declared.every((t) => {
+      const shape = shapes.get(t.name);
+      const want = tensorShape(decl, t);
+      return shape !== undefined && shape.length === want.length && shape.every((n, i) => n === want[i]);
+    });
+  }).map(([name]) => name);
 }
 
 /** A plausible timm name as a command-line word (not JSON, not a file name). */

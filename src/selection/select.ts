@@ -11,7 +11,7 @@ import {
 import { ConfigError } from '../arch/config-util.js';
 import { inferWithRecord, recordedConfig } from '../arch/recorded-config.js';
 import type { ArchDecl, Component, Family } from '../arch/types.js';
-import { COMPONENTS } from '../arch/types.js';
+import { COMPONENTS, tensorShape } from '../arch/types.js';
 import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
 import { openCheckpoint } from '../checkpoint/open.js';
 import { tempPathFor } from '../checkpoint/io.js';
@@ -110,7 +110,10 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
   } catch (e) {
     throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
   }
-  if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
+  if (req.teacherConfig) {
+    teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
+    checkTeacherShapes(family.declare(teacherConfig), shapes, teacher.path, req.teacherConfig);
+  }
   let studentConfig: Record<string, unknown>;
   try {
     studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
@@ -121,6 +124,19 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
   }
   family.checkStudent?.(teacherConfig, studentConfig);
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
+}
+
+/** A corrected teacher config (or a timm name) must describe the tensors the teacher file has. */
+function checkTeacherShapes(decl: ArchDecl, shapes: ReadonlyMap<string, readonly number[]>, file: string, given: Record<string, unknown>): void {
+  const wrong = decl.tensors.filter((t) => !t.optional || shapes.has(t.name)).flatMap((t) => {
+    const want = tensorShape(decl, t);
+    const got = shapes.get(t.name);
+    if (got && got.length === want.length && got.every((n, i) => n === want[i])) return [];
+    return [`${t.name} is ${got ? `[${got.join(', ')}]` : 'missing'} in the file, [${want.join(', ')}] for it`];
+  });
+  if (wrong.length === 0) return;
+  const what = typeof given.name === 'string' && Object.keys(given).length === 1 ? `"${given.name}"` : JSON.stringify(given);
+  throw new SelectionError(`${file}: --teacher-config ${what} describes other shapes than the teacher's: ${wrong.slice(0, 3).join('; ')}${wrong.length > 3 ? `; ... (${wrong.length} in all)` : ''}`);
 }
 
 /** Config fields of the teacher that neither its shapes, its recorded config nor the user said. */
