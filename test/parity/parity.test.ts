@@ -34,7 +34,7 @@ function randomizeParams(m: Module, seed: number): void {
 }
 
 interface Case {
-  kind: 'vit_block' | 'convnext_block' | 'vit' | 'convnext';
+  kind: 'vit_block' | 'convnext_block' | 'vit' | 'convnext' | 'mixer';
   config: Record<string, unknown>;
   module: Module;
   input: Tensor;
@@ -84,7 +84,20 @@ function runCase(c: Case): void {
         errors.output = relErr(out.data, ref('output.f32'));
         errors.loss = Math.abs(loss.item() - refLoss) / Math.max(Math.abs(refLoss), 1e-6);
         errors.grad_input = relErr(x.grad!, ref('grad_input.f32'));
-        for (const [n, p] of named) errors[`grad.${n}`] = relErr(p.grad!, ref(`grad.${n}.f32`));
+        // A gradient that is zero in exact arithmetic (Mixer's token-mixing fc2 bias shifts every channel of a
+        // token alike, which the next LayerNorm removes) is rounding noise in both engines: it is measured
+        // against the largest gradient of the model instead of against itself.
+        const refs = named.map(([n]) => ref(`grad.${n}.f32`));
+        const maxAbs = (v: ArrayLike<number>) => Array.prototype.reduce.call(v, (m: number, x: number) => Math.max(m, Math.abs(x)), 0) as number;
+        const scale = Math.max(...refs.map(maxAbs));
+        named.forEach(([n, p], i) => {
+          const r = refs[i]!;
+          if (maxAbs(r) >= 1e-6 * scale) {
+            errors[`grad.${n}`] = relErr(p.grad!, r);
+          } else {
+            errors[`grad.${n}`] = maxAbs(p.grad!.map((g, j) => g - r[j]!)) / scale;
+          }
+        });
       }
       opt.step();
     });
@@ -196,6 +209,15 @@ describe.skipIf(skipReason !== null)('PyTorch parity (1e-4 relative)', () => {
     runCase({
       kind: 'vit', config, module: m, input: randInput([2, 1, 8, 8], 18), forward: (x) => m.forward(x),
       labels: [1, 0], skip: m.noWeightDecay(),
+    });
+  });
+
+  it('whole small MLP-Mixer (token and channel mixing)', () => {
+    const config = { img_size: 8, patch_size: 2, in_chans: 3, num_classes: 4, embed_dim: 8, num_blocks: 2 };
+    const m = createModel('mixer', config);
+    randomizeParams(m, 21);
+    runCase({
+      kind: 'mixer', config, module: m, input: randInput([2, 3, 8, 8], 22), forward: (x) => m.forward(x), labels: [0, 3],
     });
   });
 

@@ -4,7 +4,7 @@
 Usage: /usr/bin/python3 reference.py DIR
 
 DIR/manifest.json (written by the TS test) describes one case:
-  {"kind": "vit_block" | "convnext_block" | "vit" | "convnext", "config": {...},
+  {"kind": "vit_block" | "convnext_block" | "vit" | "convnext" | "mixer", "config": {...},
    "params": {name: shape}, "input": shape, "labels": [...] (whole models) ,
    "adamw": {"lr", "betas", "eps", "weight_decay", "skip": [...], "steps": 3}}
 Tensors are raw little-endian float32 files DIR/<name>.f32 (params as param.<name>.f32, the input as
@@ -218,6 +218,36 @@ class ConvNeXt(nn.Module):
         return self.head(self.stages(self.stem(x)))
 
 
+# ---------------------------------------------------------------- MLP-Mixer (timm mlp_mixer.py)
+class MixerBlock(nn.Module):
+    def __init__(self, dim, seq_len, mlp_ratio=(0.5, 4.0)):
+        super().__init__()
+        tokens_dim, channels_dim = [int(x * dim) for x in mlp_ratio]
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp_tokens = Mlp(seq_len, tokens_dim)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp_channels = Mlp(dim, channels_dim)
+
+    def forward(self, x):
+        x = x + self.mlp_tokens(self.norm1(x).transpose(1, 2)).transpose(1, 2)
+        return x + self.mlp_channels(self.norm2(x))
+
+
+class MlpMixer(nn.Module):
+    def __init__(self, num_classes=1000, img_size=224, in_chans=3, patch_size=16, num_blocks=8, embed_dim=512,
+                 mlp_ratio=(0.5, 4.0), **_):
+        super().__init__()
+        self.stem = PatchEmbed(in_chans, embed_dim, patch_size)
+        seq_len = (img_size // patch_size) ** 2
+        self.blocks = nn.Sequential(*[MixerBlock(embed_dim, seq_len, mlp_ratio) for _ in range(num_blocks)])
+        self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
+        self.head = nn.Linear(embed_dim, num_classes)
+
+    def forward(self, x):
+        x = self.norm(self.blocks(self.stem(x)))
+        return self.head(x.mean(dim=1))
+
+
 # ---------------------------------------------------------------- I/O and the run
 def read(path, shape):
     with open(path, 'rb') as f:
@@ -239,6 +269,8 @@ def build(kind, cfg):
         return VisionTransformer(**cfg)
     if kind == 'convnext':
         return ConvNeXt(**cfg)
+    if kind == 'mixer':
+        return MlpMixer(**cfg)
     raise SystemExit(f'unknown kind {kind}')
 
 
@@ -258,7 +290,7 @@ def main():
                 raise SystemExit(f'{n}: torch shape {list(names[n].shape)} vs ts {shape}')
             names[n].copy_(read(os.path.join(d, f'param.{n}.f32'), shape))
     x = read(os.path.join(d, 'input.f32'), man['input']).requires_grad_(True)
-    whole = man['kind'] in ('vit', 'convnext')
+    whole = man['kind'] in ('vit', 'convnext', 'mixer')
     labels = torch.tensor(man['labels'], dtype=torch.long) if whole else None
     probe = None if whole else read(os.path.join(d, 'probe.f32'), man['output'])
 
