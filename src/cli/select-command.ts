@@ -76,7 +76,7 @@ Examples:
 
 ViT heads: a student that changes embed_dim without num_heads keeps the teacher's head width (ViT-S, 6 x 64
 -> 192 wide: 3 heads); when that width does not divide the new one, give num_heads. The teacher's head count
-comes from the config wsel recorded in the file, else 64-wide heads are assumed (as in every timm ViT), else
+comes from the config wsel recorded in the file, else 64-wide heads are assumed (as in every timm ViT wsel names), else
 one head: --teacher-config '{"num_heads":N}' says it.
 
 Language-model students: head_dim stays the teacher's unless given (fewer heads when hidden_size shrinks);

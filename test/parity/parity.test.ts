@@ -88,7 +88,11 @@ function runCase(c: Case): void {
         // token alike, which the next LayerNorm removes) is rounding noise in both engines: it is measured
         // against the largest gradient of the model instead of against itself.
         const refs = named.map(([n]) => ref(`grad.${n}.f32`));
-        const maxAbs = (v: ArrayLike<number>) => Array.prototype.reduce.call(v, (m: number, x: number) => Math.max(m, Math.abs(x)), 0) as number;
+        const maxAbs = (v: ArrayLike<number>): number => {
+          let m = 0;
+          for (let j = 0; j < v.length; j++) m = Math.max(m, Math.abs(v[j]!));
+          return m;
+        };
         const scale = Math.max(...refs.map(maxAbs));
         named.forEach(([n, p], i) => {
           const r = refs[i]!;
