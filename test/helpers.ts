@@ -3,14 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { available, TORCH_PYTHON } from './requirements.js';
 
-/** Debian's python3-torch installs torch for the system interpreter only. */
-export const TORCH_PYTHON = '/usr/bin/python3';
+export { TORCH_PYTHON };
 
-let torchChecked: boolean | undefined;
+/** PyTorch is there (outside CI: a skip line is printed when it is not; in CI: throws). */
 export function hasTorch(): boolean {
-  torchChecked ??= spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-  return torchChecked;
+  return available('pytorch');
 }
 
 export function runPython(args: string[]): string {
