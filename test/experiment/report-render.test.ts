@@ -38,11 +38,12 @@ describe('report plots', () => {
       try {
         const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
         await page.goto(`file://${html}`);
-        const layout = await page.evaluate(() => ({
+        // Runs in the page (the project's types have no DOM, hence a string).
+        const layout = await page.evaluate(`({
           scrollWidth: document.documentElement.scrollWidth,
           clientWidth: document.documentElement.clientWidth,
-          figures: [...document.querySelectorAll('figure svg')].map((svg) => svg.getBoundingClientRect()),
-        }));
+          figures: [...document.querySelectorAll('figure svg')].map((svg) => svg.getBoundingClientRect().toJSON()),
+        })`) as { scrollWidth: number; clientWidth: number; figures: { right: number; width: number }[] };
         expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
         expect(layout.figures.length).toBeGreaterThan(10);
         for (const r of layout.figures) {
