@@ -59,7 +59,11 @@ const CHECKS: Record<Requirement, Check> = {
   chromium: {
     name: 'Chromium',
     install: 'apt-get install chromium',
-    problem: () => (existsSync(CHROMIUM) ? null : `${CHROMIUM} not found`),
+    problem: () => {
+      if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found`;
+      const r = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+      return r.status === 0 ? null : `${CHROMIUM} --version failed: ${r.error?.message ?? (r.stderr || '').trim().split('\n').pop()}`;
+    },
   },
 };
 
