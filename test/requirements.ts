@@ -33,7 +33,7 @@ function python(code: string): string | null {
 }
 
 const CHECKS: Record<Requirement, Check> = {
-  pytorch: { name: 'PyTorch', install: 'apt-get install python3-torch', problem: () => python('import torch, numpy') },
+  pytorch: { name: 'PyTorch', install: 'apt-get install python3-torch', problem: () => python('import torch, numpy; torch.zeros(1)') },
   onnx: { name: 'ONNX for Python', install: 'apt-get install python3-onnx', problem: () => python('import onnx') },
   openblas: {
     name: 'the OpenBLAS addon',
