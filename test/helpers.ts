@@ -18,9 +18,22 @@ export function runPython(args: string[]): string {
   return r.stdout;
 }
 
-export function makeTmpDir(prefix = 'wsel-test-'): { dir: string; file(name: string): string; cleanup(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  return { dir, file: (name) => path.join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+/**
+ * A temp folder, made on first use: a test file whose tests are all skipped never runs its afterAll, so a
+ * folder made up front would be left behind.
+ */
+export function makeTmpDir(prefix = 'wsel-test-'): { readonly dir: string; file(name: string): string; cleanup(): void } {
+  let made: string | undefined;
+  const dir = (): string => (made ??= mkdtempSync(path.join(tmpdir(), prefix)));
+  return {
+    get dir() {
+      return dir();
+    },
+    file: (name) => path.join(dir(), name),
+    cleanup: () => {
+      if (made !== undefined) rmSync(made, { recursive: true, force: true });
+    },
+  };
 }
 
 export const REPO_ROOT = path.resolve(new URL('..', import.meta.url).pathname);

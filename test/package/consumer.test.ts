@@ -136,6 +136,15 @@ describe('a project that installed the tarball', () => {
     expect(losses[1]!).toBeLessThan(losses[0]!);
   });
 
+  it('runs `wsel demo` from the installed package (its teacher ships in the tarball)', (ctx) => {
+    if (!installed) return ctx.skip();
+    const r = run(path.join(app, 'node_modules/.bin/wsel'), ['demo', '--epochs', '1', '--train-size', '64', '--eval-size', '100', '--json']);
+    expect(r.status, said(r)).toBe(0);
+    const demo = JSON.parse(r.stdout) as { teacher: string; runs: { acc: number }[] };
+    expect(demo.teacher).toBe(path.join(app, 'node_modules/wsel/teachers/vit_fmnist.safetensors'));
+    expect(demo.runs).toHaveLength(2);
+  });
+
   it('keeps internals internal: a deep import is refused', (ctx) => {
     if (!installed) return ctx.skip();
     const r = run(process.execPath, ['--input-type=module', '-e', "await import('wsel/dist/cli/main.js')"]);
