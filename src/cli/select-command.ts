@@ -38,7 +38,7 @@ export function selectCommand(): Command {
       + 'map every student tensor to the teacher tensor of the same role (component mapping), and keep a\n'
       + 'sub-tensor of the student\'s shape (element selection). The teacher is read lazily and never modified;\n'
       + 'the output is a safetensors file that PyTorch, timm and Hugging Face load as they are, plus a\n'
-      + '<out>.selection.json record of every tensor\'s source and kept indices.\n\n'
+      + 'record of every tensor\'s source and kept indices (--out student.safetensors: student.selection.json).\n\n'
       // One line: commander wraps it to the terminal.
       + 'Language models: the teacher is a Hugging Face model folder (config.json + model.safetensors or shards) '
       + 'and the output is a new folder that transformers loads as it is: config.json updated, tokenizer and '

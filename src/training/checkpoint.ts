@@ -36,6 +36,10 @@ export function specFromCheckpoint(reader: CheckpointReader, familyHint?: ModelF
   const shapes = new Map([...shapesOf(reader)].filter(([n]) => modelTensorNames(reader).includes(n)));
   let family = familyHint;
   const recordedArch = reader.metadata['wsel.arch'];
+  if (family !== undefined && recordedArch !== undefined && recordedArch !== family && isModelFamily(recordedArch)) {
+    const names: Record<ModelFamily, string> = { vit: 'ViT', convnext: 'ConvNeXt', mixer: 'MLP-Mixer' };
+    throw new TrainingError(`${reader.path}: holds a ${names[recordedArch]} (its wsel.arch metadata), not the ${names[family]} --model ${family} asks for; drop --model (the family comes from the file)`);
+  }
   if (family === undefined && recordedArch !== undefined) {
     if (!isModelFamily(recordedArch)) throw new TrainingError(`${reader.path}: its wsel.arch is "${recordedArch}", which the trainer cannot build (known: ${MODEL_FAMILIES.join(', ')})`);
     family = recordedArch;

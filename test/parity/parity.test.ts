@@ -4,16 +4,15 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   AdamW, backward, crossEntropy, Module, mul, paramGroupsWeightDecay, permute, Rng, sum, tensor, tidy, type Tensor,
 } from '../../src/engine/index.js';
 import { ConvNextBlock, createModel, VitBlock } from '../../src/models/index.js';
-import { readF32, relErr, runPython, tempCaseDir, torchUnavailable, writeF32 } from './torch.js';
+import { readF32, relErr, runPython, removeCaseDirs, tempCaseDir, writeF32 } from './torch.js';
+import { available } from '../requirements.js';
 
 const SCRIPT = join(fileURLToPath(new URL('.', import.meta.url)), 'reference.py');
-const skipReason = torchUnavailable();
-if (skipReason) console.warn(`[parity] skipped: ${skipReason}`);
 
 // AdamW for the model cases. eps is 1e-3, not 1e-8: some gradients are zero in exact arithmetic
 // (e.g. the key bias of attention — softmax ignores a per-row constant) and both engines see only
@@ -119,7 +118,9 @@ function randInput(shape: number[], seed: number): Tensor {
   return tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => rng.normal()), shape);
 }
 
-describe.skipIf(skipReason !== null)('PyTorch parity (1e-4 relative)', () => {
+afterAll(removeCaseDirs);
+
+describe.skipIf(!available('pytorch'))('PyTorch parity (1e-4 relative)', () => {
   it('ViT block (layer scale, odd token count)', () => {
     const block = new VitBlock(16, 2, 4, true, 0.5, 0, 1);
     randomizeParams(block, 1);
