@@ -1,11 +1,11 @@
 // `wsel train`: train a model from a selected checkpoint, a pruned one, or a random initialization.
 import { Command, Option } from 'commander';
-import type { ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
+import { closestTimmNames, lookupTimmName } from '../arch/timm-names.js';
 import { TrainingInterrupted } from '../training/errors.js';
 import type { TrainOptions } from '../training/trainer.js';
-import { formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError, type Progress } from './common.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
+import { formatCount, parseChoice, parseIntArg, progressBar, UsageError, type Progress } from './common.js';
+import { parseModelConfigArg } from './model-arg.js';
 
 interface TrainFlags {
   model?: string;
@@ -14,6 +14,7 @@ interface TrainFlags {
   resetHead?: boolean;
   data: string;
   trainSize?: string;
+  valSize?: string;
   evalSize?: string;
   imgSize?: string;
   epochs?: string;
@@ -52,9 +53,17 @@ interface TrainFlags {
 export function parseNumberArg(flag: string, text: string, min = -Infinity, max = Infinity): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be a number${Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` and <= ${max}` : ''}, got "${text}"`);
+    throw new UsageError(`${flag} must be a number${min === Number.MIN_VALUE ? ' > 0' : Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` and <= ${max}` : ''}, got "${text}"`);
   }
   return n;
+}
+
+/** --model: a family, or a timm model name (its family, and {"name": NAME} under --config). */
+function parseModelFlag(text: string): { family: (typeof FAMILIES)[number]; name?: { name: string } } {
+  if ((FAMILIES as readonly string[]).includes(text)) return { family: text as (typeof FAMILIES)[number] };
+  const entry = lookupTimmName(text);
+  if (!entry) throw new UsageError(`--model must be a family (${FAMILIES.join(', ')}) or a timm model name; got "${text}" (closest names: ${closestTimmNames(text).join(', ')})`);
+  return { family: entry.family, name: { name: text } };
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : `${(100 * v).toFixed(2)}%`);
@@ -62,8 +71,9 @@ const pct = (v: number | null | undefined): string => (v === null || v === undef
 /** Flags to TrainOptions (everything a user can get wrong is a UsageError here, before any work). */
 export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
   const opt = (text: string | undefined, f: (t: string) => number): number | undefined => (text === undefined ? undefined : f(text));
-  const family = flags.model === undefined ? undefined : parseChoice('--model', flags.model, FAMILIES);
-  if (flags.init.startsWith('random') && family === undefined) throw new UsageError('--model is required with a random --init (vit, convnext or mixer)');
+  const model = flags.model === undefined ? undefined : parseModelFlag(flags.model);
+  const family = model?.family;
+  if (flags.init.startsWith('random') && family === undefined) throw new UsageError(`--model is required with a random --init (${FAMILIES.join(', ')}, or a timm model name)`);
   if (flags.epochs !== undefined && flags.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
   if (flags.warmupEpochs !== undefined && flags.warmupSteps !== undefined) throw new UsageError('give --warmup-epochs or --warmup-steps, not both');
   const augment = flags.augment
@@ -85,11 +95,12 @@ export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
   const saveDtype = parseChoice('--save-dtype', flags.saveDtype, ['f32', 'f16', 'bf16'] as const);
   return {
     family,
-    config: flags.config ? parseJsonArg('--config', flags.config) : undefined,
+    config: model?.name || flags.config ? { ...model?.name, ...(flags.config ? parseModelConfigArg('--config', flags.config) : {}) } : undefined,
     init: flags.init,
     resetHead: Boolean(flags.resetHead),
     data: flags.data,
     trainSize: opt(flags.trainSize, (t) => parseIntArg('--train-size', t, 1)),
+    valSize: opt(flags.valSize, (t) => parseIntArg('--val-size', t, 1)),
     evalSize: opt(flags.evalSize, (t) => parseIntArg('--eval-size', t, 1)),
     imgSize: opt(flags.imgSize, (t) => parseIntArg('--img-size', t, 1)),
     epochs: opt(flags.epochs, (t) => parseIntArg('--epochs', t, 1)) ?? (flags.steps === undefined ? 10 : undefined),
@@ -105,7 +116,7 @@ export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
     augment,
     kd: flags.kdTeacher ? {
       teacher: flags.kdTeacher,
-      config: flags.kdConfig ? parseJsonArg('--kd-config', flags.kdConfig) : undefined,
+      config: flags.kdConfig ? parseModelConfigArg('--kd-config', flags.kdConfig) : undefined,
       family: kdFamily,
       temperature: parseNumberArg('--kd-temperature', flags.kdTemperature, Number.MIN_VALUE),
       alpha: parseNumberArg('--kd-alpha', flags.kdAlpha, 0, 1),
@@ -132,15 +143,17 @@ export function trainCommand(): Command {
       + '(eps 1e-8, no weight decay on 1-D tensors, biases, pos_embed, cls/reg tokens, layer scales), cosine\n'
       + 'schedule per step to --min-lr after a linear warm-up, label smoothing, optional mixup/cutmix.\n'
       + 'DIR gets metrics.jsonl (steps and epochs), summary.json, last.safetensors (weights + AdamW state,\n'
-      + 'each epoch; --resume continues it to the same bits as an uninterrupted run), best.safetensors and\n'
-      + 'final.safetensors. Ctrl-C saves DIR/last and stops.',
+      + 'each epoch; --resume continues it to the same bits as an uninterrupted run), final.safetensors and,\n'
+      + 'with --val-size, best.safetensors (chosen on the validation split; the test split is reported, never\n'
+      + 'used to choose). Ctrl-C saves DIR/last and stops.',
     )
-    .option('--model <family>', `model family: ${FAMILIES.join(', ')} (default: from the --init checkpoint)`)
-    .option('--config <json>', 'model config (timm names), inline JSON or a .json file; over the checkpoint\'s with --init PATH')
+    .option('--model <family>', `model family: ${FAMILIES.join(', ')}, or a timm model name such as vit_tiny_patch16_224 or convnext_femto (default: from the --init checkpoint)`)
+    .option('--config <json>', 'model config (timm constructor names, or {"name": TIMM_NAME, ...}), inline JSON or a .json file; over the checkpoint\'s with --init PATH. ViT: a new embed_dim without num_heads keeps the head width (64 over the defaults), else give num_heads')
     .option('--init <init>', 'random:timm | random:xavier | random:kaiming | a checkpoint (selected, pruned or trained)', 'random:timm')
     .option('--reset-head', 'leave the checkpoint\'s classifier out and train a new one (another label set)')
     .requiredOption('--data <data>', 'mnist, fashion-mnist, or a folder (IDX files, or <class>/ image folders)')
     .option('--train-size <n>', 'train on a class-balanced subset of n images (seeded by --seed)')
+    .option('--val-size <n>', 'hold out n training images (class-balanced, seeded by --seed, disjoint from --train-size\'s) as a validation split; best.safetensors is the epoch with the best validation accuracy (without it there is no "best": the test split never chooses anything)')
     .option('--eval-size <n>', 'evaluate on a class-balanced subset of n test images')
     .option('--img-size <n>', 'ConvNeXt input side (default: the image side rounded up to 32); ViT/Mixer use img_size')
     .option('--epochs <n>', 'epochs (default 10)')
@@ -225,7 +238,8 @@ Exit codes: 0 done, 1 bad config / data / checkpoint (nothing written), 2 bad fl
           },
           onEpoch: (e) => say(
             `epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} acc ${pct(e.train_acc)}`
-            + (e.eval_acc !== null ? ` | eval loss ${e.eval_loss!.toFixed(4)} acc ${pct(e.eval_acc)} (best ${pct(e.best_acc)})` : '')
+            + (e.val_acc !== undefined && e.val_acc !== null ? ` | val loss ${e.val_loss!.toFixed(4)} acc ${pct(e.val_acc)} (best ${pct(e.best_val_acc)})` : '')
+            + (e.eval_acc !== null ? ` | test loss ${e.eval_loss!.toFixed(4)} acc ${pct(e.eval_acc)}` : '')
             + ` | ${e.images_per_s.toFixed(0)} img/s, lr ${e.lr.toExponential(2)}`,
           ),
         });
@@ -238,9 +252,11 @@ Exit codes: 0 done, 1 bad config / data / checkpoint (nothing written), 2 bad fl
             `${s.family} ${formatCount(s.parameters)} parameters (${formatCount(s.trainable_parameters)} trained), init ${s.init}`,
             `  ${s.completed_steps}/${s.steps} steps on ${s.train_size} ${s.data} images: ${s.images_per_s.toFixed(0)} images/s, ${s.ms_per_step.toFixed(1)} ms/step`,
             result.interrupted
-              ? `  interrupted; continue with --resume (best so far ${pct(s.best_acc)})`
-              : `  final accuracy ${pct(s.final_acc)} (loss ${s.final_loss?.toFixed(4)}), best ${pct(s.best_acc)} at epoch ${s.best_epoch}, on ${s.eval_size} test images`,
-            `  ${options.out}/summary.json, metrics.jsonl, last.safetensors${result.interrupted ? '' : ', best.safetensors, final.safetensors'}`,
+              ? `  interrupted; continue with --resume${s.best_val_acc !== null ? ` (best validation accuracy so far ${pct(s.best_val_acc)})` : ''}`
+              : `  final test accuracy ${pct(s.final_acc)} (loss ${s.final_loss?.toFixed(4)}) on ${s.eval_size} test images`,
+            ...(!result.interrupted && s.val_size !== null
+              ? [`  validation (${s.val_size} training images held out): final ${pct(s.final_val_acc)}, best ${pct(s.best_val_acc)} at epoch ${s.best_epoch}`] : []),
+            `  ${options.out}/summary.json, metrics.jsonl, last.safetensors${result.interrupted ? '' : `${s.best_epoch !== null ? ', best.safetensors' : ''}, final.safetensors`}`,
           ].join('\n') + '\n');
         }
         if (result.interrupted) throw new TrainingInterrupted(`interrupted at step ${s.completed_steps}; ${options.out}/last.safetensors saved`);
