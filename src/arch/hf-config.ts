@@ -1,8 +1,6 @@
 // Hugging Face model folders: config.json in, config.json out, and the files that travel with the weights.
 // A family reads its typed config from config.json (plus layout facts visible only in tensor names, such as a
 // "model." prefix) and says which config.json fields describe the sizes it changes.
-import fs from 'node:fs';
-import path from 'node:path';
 import { ConfigError, positiveInt } from './config-util.js';
 import type { ArchDecl } from './types.js';
 
@@ -25,15 +23,8 @@ export interface HfFamily<C extends object = Record<string, unknown>> {
   declare(config: C): ArchDecl;
 }
 
-/** Read and check a folder's config.json. */
-export function readHfConfig(dir: string): HfJson {
-  const file = path.join(dir, 'config.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigError(`${dir}: no config.json (a Hugging Face model folder needs one)`);
-  }
+/** Check the text of a config.json (`file` names it in errors). */
+export function parseHfConfig(text: string, file: string): HfJson {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -42,14 +33,6 @@ export function readHfConfig(dir: string): HfJson {
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${file}: expected a JSON object`);
   return json as HfJson;
-}
-
-export function isHfFolder(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory() && fs.existsSync(path.join(p, 'config.json'));
-  } catch {
-    return false;
-  }
 }
 
 /** A positive integer field of config.json, or `fallback` when absent (null counts as absent, as in transformers). */
@@ -139,10 +122,7 @@ export function studentHfJson<C extends object>(
 /** Files copied from teacher to student as they are: tokenizer, vocabulary, generation and license files. */
 const COMPANION = /^(tokenizer[\w.-]*|special_tokens_map\.json|added_tokens\.json|vocab\.(json|txt)|merges\.txt|[\w.-]+\.tiktoken|[\w.-]*spiece\.model|[\w.-]*sentencepiece[\w.-]*\.model|generation_config\.json|chat_template\.(json|jinja)|preprocessor_config\.json|(LICENSE|NOTICE|USE_POLICY)[\w.-]*)$/i;
 
-/** The teacher folder's companion files (top level only; weights, config.json and the model card are not copied). */
-export function companionFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && COMPANION.test(e.name))
-    .map((e) => e.name)
-    .sort();
+/** Whether a file of a teacher folder travels to the student (weights, config.json and the model card do not). */
+export function isCompanionFile(name: string): boolean {
+  return COMPANION.test(name);
 }

@@ -1,10 +1,11 @@
 // PyTorch zip checkpoints (torch.save since 1.6): `<prefix>/data.pkl` describes the state dict and refers to
 // storages `<prefix>/data/<key>`, stored uncompressed, so every tensor is a byte range of the zip file. The
 // pickle goes through the restricted unpickler with an allow-list of the few globals a state dict needs.
-import fs from 'node:fs';
+import { decodeLatin1 } from './bytes.js';
 import { dtypeSize, numel } from './dtype.js';
-import { fileSize, openReadOnly, rangeBuffer, readFully } from './io.js';
 import { PyCallable, PyTuple, describe, unpickle } from './pickle.js';
+import { rangeBuffer } from './range.js';
+import { readAt, readExact, type ByteSource } from './source.js';
 import { CheckpointError, type CheckpointReader, type DType, type TensorInfo } from './types.js';
 import { memberDataOffset, readZipDirectory, type ZipEntry } from './zip.js';
 
@@ -53,7 +54,8 @@ function isContiguous(shape: readonly number[], strides: readonly number[]): boo
 }
 
 /** What the pickle of one archive may reference: storages by key, and the allow-listed globals. */
-function makeHooks(file: string, fd: number, entries: ReadonlyMap<string, ZipEntry>, prefix: string) {
+function makeHooks(source: ByteSource, entries: ReadonlyMap<string, ZipEntry>, prefix: string) {
+  const file = source.name;
   const storages = new Map<string, Storage>();
   const rebuildTensor = (args: readonly unknown[]): TorchTensor => {
     const [storage, offset, size, stride] = args;
@@ -110,7 +112,7 @@ function makeHooks(file: string, fd: number, entries: ReadonlyMap<string, ZipEnt
       if (entry.uncompressedSize < needed) {
         throw new CheckpointError(file, `storage ${key} holds ${entry.uncompressedSize} bytes, but ${count} ${type.dtype} elements need ${needed}`);
       }
-      const storage: Storage = { key, dtype: type.dtype, numel: count, dataOffset: memberDataOffset(fd, file, entry) };
+      const storage: Storage = { key, dtype: type.dtype, numel: count, dataOffset: memberDataOffset(source, entry) };
       storages.set(key, storage);
       return storage;
     },
@@ -155,11 +157,12 @@ function toInfo(file: string, name: string, t: TorchTensor): TensorInfo {
 class PytorchReader implements CheckpointReader {
   readonly format = 'pytorch' as const;
   readonly metadata: Readonly<Record<string, string>> = {};
-  private fd: number | undefined;
+  private closed = false;
   private gathered: { name: string; bytes: Uint8Array } | undefined;
+  readonly path: string;
 
-  constructor(readonly path: string, fd: number, readonly tensors: ReadonlyMap<string, TensorInfo>) {
-    this.fd = fd;
+  constructor(private readonly source: ByteSource, readonly tensors: ReadonlyMap<string, TensorInfo>) {
+    this.path = source.name;
   }
 
   /**
@@ -170,13 +173,9 @@ class PytorchReader implements CheckpointReader {
   readBytes(name: string, byteStart = 0, length?: number, into?: Uint8Array): Uint8Array {
     const info = this.tensors.get(name);
     if (info === undefined) throw new CheckpointError(this.path, `no tensor named ${JSON.stringify(name)}`);
-    if (this.fd === undefined) throw new Error(`${this.path}: reader is closed`);
+    if (this.closed) throw new Error(`${this.path}: reader is closed`);
     const buf = rangeBuffer(info, byteStart, length, into);
-    const what = `tensor ${JSON.stringify(name)}`;
-    if (info.strides === undefined) {
-      readFully(this.fd, this.path, buf, info.offset + byteStart, what);
-      return buf;
-    }
+    if (info.strides === undefined) return readExact(this.source, info.offset + byteStart, buf, `tensor ${JSON.stringify(name)}`);
     if (buf.length > 0) buf.set(this.contiguous(info).subarray(byteStart, byteStart + buf.length));
     return buf;
   }
@@ -189,7 +188,7 @@ class PytorchReader implements CheckpointReader {
     const shape = info.shape;
     const strides = info.strides!;
     const span = new Uint8Array((1 + shape.reduce((s, d, i) => s + (d - 1) * strides[i]!, 0)) * es);
-    readFully(this.fd!, this.path, span, info.offset, `tensor ${JSON.stringify(info.name)}`);
+    readExact(this.source, info.offset, span, `tensor ${JSON.stringify(info.name)}`);
     const out = new Uint8Array(info.byteLength);
     // Walk the row-major index, keeping the storage position `at` in step (strides are >= 0).
     const index = shape.map(() => 0);
@@ -209,51 +208,49 @@ class PytorchReader implements CheckpointReader {
   }
 
   close(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
+    if (!this.closed) this.source.close?.();
+    this.closed = true;
     this.gathered = undefined;
   }
 }
 
-function checkZipMagic(fd: number, file: string): void {
-  const head = Buffer.alloc(Math.min(512, fileSize(fd)));
-  readFully(fd, file, head, 0, 'the file signature');
-  if (head.length >= 4 && head.readUInt32LE(0) === 0x04034b50) return;
+/** Whether bytes start with a zip local header's signature. */
+export function isZip(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+}
+
+function checkZipMagic(source: ByteSource): void {
+  const file = source.name;
+  const head = readAt(source, 0, Math.min(512, source.size), 'the file signature');
+  if (isZip(head)) return;
   const pickle = head.length >= 2 && head[0] === 0x80 && head[1]! <= 5;
-  const tar = head.toString('latin1', 257, 262) === 'ustar';
+  const tar = decodeLatin1(head.subarray(257, 262)) === 'ustar';
   if (pickle || tar) {
     throw new CheckpointError(file, 'legacy (pre-1.6, non-zip) PyTorch format is not supported; re-save with torch >= 1.6 (torch.save(torch.load(path), path))');
   }
   throw new CheckpointError(file, 'not a PyTorch zip checkpoint (no zip signature)');
 }
 
-/** Open a PyTorch zip checkpoint (.pth/.pt/.bin) holding a state dict. Nothing in it is ever executed. */
-export function openPytorch(path: string): CheckpointReader {
-  const fd = openReadOnly(path);
-  try {
-    checkZipMagic(fd, path);
-    const entries = new Map(readZipDirectory(fd, path).map((e) => [e.name, e]));
-    const pkl = [...entries.keys()].filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'))
-      .sort((a, b) => a.split('/').length - b.split('/').length)[0];
-    if (pkl === undefined) throw new CheckpointError(path, 'zip file without data.pkl: not a PyTorch checkpoint');
-    const prefix = pkl.slice(0, -'data.pkl'.length);
-    const byteorder = entries.get(`${prefix}byteorder`);
-    if (byteorder !== undefined) {
-      const text = readMember(fd, path, byteorder, 16).toString('latin1').trim();
-      if (text !== 'little') throw new CheckpointError(path, `byte order "${text}" is not supported (only little-endian)`);
-    }
-    const root = unpickle(readMember(fd, path, entries.get(pkl)!, MAX_PICKLE_BYTES), makeHooks(path, fd, entries, prefix), path);
-    const infos = new Map([...stateDict(path, root)].map(([name, t]) => [name, toInfo(path, name, t)]));
-    return new PytorchReader(path, fd, infos);
-  } catch (e) {
-    fs.closeSync(fd);
-    throw e;
+/** Read a PyTorch zip checkpoint (.pth/.pt/.bin) holding a state dict. Nothing in it is ever executed. */
+export function openPytorchSource(source: ByteSource): CheckpointReader {
+  const path = source.name;
+  checkZipMagic(source);
+  const entries = new Map(readZipDirectory(source).map((e) => [e.name, e]));
+  const pkl = [...entries.keys()].filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'))
+    .sort((a, b) => a.split('/').length - b.split('/').length)[0];
+  if (pkl === undefined) throw new CheckpointError(path, 'zip file without data.pkl: not a PyTorch checkpoint');
+  const prefix = pkl.slice(0, -'data.pkl'.length);
+  const byteorder = entries.get(`${prefix}byteorder`);
+  if (byteorder !== undefined) {
+    const text = decodeLatin1(readMember(source, byteorder, 16)).trim();
+    if (text !== 'little') throw new CheckpointError(path, `byte order "${text}" is not supported (only little-endian)`);
   }
+  const root = unpickle(readMember(source, entries.get(pkl)!, MAX_PICKLE_BYTES), makeHooks(source, entries, prefix), path);
+  const infos = new Map([...stateDict(path, root)].map(([name, t]) => [name, toInfo(path, name, t)]));
+  return new PytorchReader(source, infos);
 }
 
-function readMember(fd: number, file: string, entry: ZipEntry, limit: number): Buffer {
-  if (entry.uncompressedSize > limit) throw new CheckpointError(file, `zip member ${entry.name} is too large (${entry.uncompressedSize} bytes)`);
-  const buf = Buffer.alloc(entry.uncompressedSize);
-  readFully(fd, file, buf, memberDataOffset(fd, file, entry), `zip member ${entry.name}`);
-  return buf;
+function readMember(source: ByteSource, entry: ZipEntry, limit: number): Uint8Array {
+  if (entry.uncompressedSize > limit) throw new CheckpointError(source.name, `zip member ${entry.name} is too large (${entry.uncompressedSize} bytes)`);
+  return readAt(source, memberDataOffset(source, entry), entry.uncompressedSize, `zip member ${entry.name}`);
 }

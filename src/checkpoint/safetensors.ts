@@ -1,8 +1,9 @@
 // safetensors reader: parse and strictly validate the JSON header at open, then read tensor byte ranges lazily
-// with positioned reads on a read-only fd.
-import fs from 'node:fs';
+// from the file's ByteSource.
+import { compareUtf8, decodeUtf8Strict, viewOf } from './bytes.js';
 import { byteLengthOf, dtypeSize, parseDType } from './dtype.js';
-import { compareUtf8, fileSize, openReadOnly, rangeBuffer, readFully } from './io.js';
+import { rangeBuffer } from './range.js';
+import { readAt, readExact, type ByteSource } from './source.js';
 import { CheckpointError, type CheckpointReader, type DType, type TensorInfo } from './types.js';
 
 /** Headers beyond this are refused as corrupt (the reference implementation's limit). */
@@ -24,13 +25,12 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-/** Read and validate the header of an open safetensors file. */
-export function readSafetensorsHeader(fd: number, file: string): SafetensorsHeader {
-  const size = fileSize(fd);
+/** Read and validate the header of a safetensors file. */
+export function readSafetensorsHeader(source: ByteSource): SafetensorsHeader {
+  const file = source.name;
+  const size = source.size;
   if (size < 8) throw new CheckpointError(file, `not a safetensors file: only ${size} bytes, less than the 8-byte header length`);
-  const lenBytes = Buffer.alloc(8);
-  readFully(fd, file, lenBytes, 0, 'the header length');
-  const n = lenBytes.readBigUInt64LE(0);
+  const n = viewOf(readAt(source, 0, 8, 'the header length')).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
     throw new CheckpointError(file, `absurd header length ${n} (limit ${MAX_HEADER_BYTES} bytes): corrupt, or not a safetensors file`);
   }
@@ -38,11 +38,10 @@ export function readSafetensorsHeader(fd: number, file: string): SafetensorsHead
   if (headerLength > size - 8) {
     throw new CheckpointError(file, `header length ${headerLength} exceeds the file size ${size}: truncated, or not a safetensors file`);
   }
-  const headerBytes = Buffer.alloc(headerLength);
-  readFully(fd, file, headerBytes, 8, 'the header');
+  const headerBytes = readAt(source, 8, headerLength, 'the header');
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+    json = JSON.parse(decodeUtf8Strict(headerBytes));
   } catch (e) {
     throw new CheckpointError(file, `header is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
@@ -103,42 +102,39 @@ function checkOverlaps(file: string, tensors: readonly (TensorInfo & { begin: nu
   }
 }
 
-class SafetensorsReader implements CheckpointReader {
-  readonly format = 'safetensors' as const;
-  readonly tensors: ReadonlyMap<string, TensorInfo>;
-  readonly metadata: Readonly<Record<string, string>>;
-  private fd: number | undefined;
+/** A reader over tensors that each lie in one run of bytes of a source (one file, or shards). */
+export class ContiguousReader implements CheckpointReader {
+  private closed = false;
 
-  constructor(readonly path: string, fd: number, header: SafetensorsHeader) {
-    this.fd = fd;
-    this.metadata = header.metadata;
-    this.tensors = new Map(header.tensors.map((t) => [t.name, t]));
-  }
+  constructor(
+    readonly path: string,
+    readonly format: CheckpointReader['format'],
+    readonly metadata: Readonly<Record<string, string>>,
+    readonly tensors: ReadonlyMap<string, TensorInfo>,
+    private readonly sourceOf: (info: TensorInfo) => ByteSource,
+    private readonly sources: readonly ByteSource[],
+  ) {}
 
   readBytes(name: string, byteStart?: number, length?: number, into?: Uint8Array): Uint8Array {
     const info = this.tensors.get(name);
     if (info === undefined) throw new CheckpointError(this.path, `no tensor named ${JSON.stringify(name)}`);
-    if (this.fd === undefined) throw new Error(`${this.path}: reader is closed`);
+    if (this.closed) throw new Error(`${this.path}: reader is closed`);
     const buf = rangeBuffer(info, byteStart, length, into);
-    readFully(this.fd, this.path, buf, info.offset + (byteStart ?? 0), `tensor ${JSON.stringify(name)}`);
-    return buf;
+    return readExact(this.sourceOf(info), info.offset + (byteStart ?? 0), buf, `tensor ${JSON.stringify(name)}`);
   }
 
   close(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.sources) s.close?.();
   }
 }
 
-/** Open a safetensors file: validates the whole header now, reads tensor bytes on demand. */
-export function openSafetensors(path: string): CheckpointReader {
-  const fd = openReadOnly(path);
-  try {
-    return new SafetensorsReader(path, fd, readSafetensorsHeader(fd, path));
-  } catch (e) {
-    fs.closeSync(fd);
-    throw e;
-  }
+/** Read a safetensors file from a source: validates the whole header now, reads tensor bytes on demand. */
+export function openSafetensorsSource(source: ByteSource): CheckpointReader {
+  const header = readSafetensorsHeader(source);
+  return new ContiguousReader(source.name, 'safetensors', header.metadata, new Map(header.tensors.map((t) => [t.name, t])),
+    () => source, [source]);
 }
 
 /** A tensor with its bytes in memory. */
@@ -149,16 +145,11 @@ export interface TensorData {
   readonly data: Uint8Array;
 }
 
-/** Read a whole (small) safetensors file into memory: for tests and training code, not for large checkpoints. */
-export function loadSafetensorsAll(path: string): { metadata: Record<string, string>; tensors: Map<string, TensorData> } {
-  const reader = openSafetensors(path);
-  try {
-    const tensors = new Map<string, TensorData>();
-    for (const t of reader.tensors.values()) {
-      tensors.set(t.name, { name: t.name, dtype: t.dtype, shape: t.shape, data: reader.readBytes(t.name) });
-    }
-    return { metadata: { ...reader.metadata }, tensors };
-  } finally {
-    reader.close();
+/** Every tensor of a (small) checkpoint in memory: for tests and training code, not for large checkpoints. */
+export function readAllTensors(reader: CheckpointReader): { metadata: Record<string, string>; tensors: Map<string, TensorData> } {
+  const tensors = new Map<string, TensorData>();
+  for (const t of reader.tensors.values()) {
+    tensors.set(t.name, { name: t.name, dtype: t.dtype, shape: t.shape, data: reader.readBytes(t.name) });
   }
+  return { metadata: { ...reader.metadata }, tensors };
 }

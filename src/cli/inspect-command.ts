@@ -32,7 +32,7 @@ export interface HfReport {
 
 export async function inspectCheckpoint(file: string): Promise<InspectReport> {
   const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }, { inferWithRecord }] = await Promise.all([
-    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/open.js'), import('../arch/hf-config.js'),
+    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/node/open.js'), import('../selection/node/hf-files.js'),
     import('../arch/recorded-config.js'),
   ]);
   const reader = openCheckpoint(file);
@@ -69,11 +69,14 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
 }
 
 async function inspectHf(dir: string, shapes: ReadonlyMap<string, readonly number[]>) {
-  const [{ readHfConfig, companionFiles }, { hfFamilyFor }] = await Promise.all([import('../arch/hf-config.js'), import('../arch/index.js')]);
-  const json = readHfConfig(dir);
+  const [{ readHfConfig, companionFiles }, { folderFiles }, { hfFamilyFor }] = await Promise.all([
+    import('../selection/hf-folder.js'), import('../selection/node/hf-files.js'), import('../arch/index.js'),
+  ]);
+  const files = folderFiles(dir);
+  const json = readHfConfig(dir, files);
   const report: HfReport = {
     model_type: typeof json.model_type === 'string' ? json.model_type : null,
-    config: {}, companion_files: companionFiles(dir), missing: [], ignored: [], problem: null,
+    config: {}, companion_files: [...companionFiles(files).keys()], missing: [], ignored: [], problem: null,
   };
   try {
     const family = hfFamilyFor(json);

@@ -82,7 +82,7 @@ Element rules: uniform (default; the paper's rule, bit-exact with its reference 
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;
 a negative control), magnitude (largest L1 norm over every tensor touching the space; a pruning baseline).`)
     .action(async (flags: SelectFlags) => {
-      const [{ select }, { parseSize }] = await Promise.all([import('../selection/select.js'), import('../checkpoint/sharded-writer.js')]);
+      const [{ select }, { parseSize }] = await Promise.all([import('../selection/node/select.js'), import('../checkpoint/sharded-writer.js')]);
       const arch = parseChoice('--arch', flags.arch, ARCH_NAMES) as ArchName;
       const exclude = flags.exclude ? flags.exclude.split(',').map((s) => s.trim()).filter(Boolean) : [];
       for (const c of exclude) parseChoice('--exclude', c, COMPONENTS);

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CheckpointError, DTYPES, byteLengthOf, decodeToFloat64, dtypeSize, loadSafetensorsAll, openSafetensors,
-  openSafetensorsWriter, saveSafetensors, type DType, type TensorData,
+  CheckpointError, DTYPES, byteLengthOf, decodeToFloat64, dtypeSize, type DType, type TensorData,
 } from '../../src/checkpoint/index.js';
+import { loadSafetensorsAll, openSafetensors, openSafetensorsWriter, saveSafetensors } from '../../src/checkpoint/node/index.js';
 import { makeTorchFixtures, readExpected, runPython, tempDir } from './helpers.js';
 
 let dir: string;

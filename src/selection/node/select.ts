@@ -1,0 +1,78 @@
+// `select` by path (Node only): the teacher file, sharded index or model folder is opened through file sources,
+// the student is written through file sinks (temp files renamed into place), and no output file may be one the
+// teacher is read from.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileSink } from '../../checkpoint/node/files.js';
+import { openCheckpoint } from '../../checkpoint/node/open.js';
+import type { SinkFactory } from '../../checkpoint/source.js';
+import type { CheckpointReader } from '../../checkpoint/types.js';
+import { SelectionError } from '../errors.js';
+import {
+  HF_ARCHS, planOptions, runToEnd, selectionSteps, type SelectionOptions, type SelectResult,
+} from '../select.js';
+import { HfFolderOutput, isHfFolder, openHfTeacher } from './hf-files.js';
+
+export interface SelectRequest extends SelectionOptions {
+  /** Teacher checkpoint: safetensors, sharded safetensors (index.json), PyTorch .pth/.bin, or a model folder. */
+  teacher: string;
+  /** Output path (`X.safetensors`; shards become `X-0000i-of-0000n.safetensors` + `X.safetensors.index.json`). */
+  out: string;
+  /** Generic mode: a checkpoint whose tensor names and shapes define the student (values ignored). */
+  studentTemplate?: string;
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = fs.statSync(a);
+    const sb = fs.statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return path.resolve(a) === path.resolve(b);
+  }
+}
+
+/** File sinks that refuse to write over any file the teacher is read from. */
+function sinksSparing(teacherFiles: readonly string[], out: string): SinkFactory {
+  return (name) => {
+    if (teacherFiles.some((t) => sameFile(t, name))) {
+      throw new SelectionError(`--out ${out} would overwrite ${name}, which the teacher is read from; a teacher is never modified`);
+    }
+    return fileSink(name);
+  };
+}
+
+function* selectFiles(req: SelectRequest): Generator<void, SelectResult> {
+  if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
+  const hf = HF_ARCHS.has(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
+    ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
+  planOptions(req, hf !== null);
+  const readers: CheckpointReader[] = [];
+  let folder: HfFolderOutput | null = null;
+  let committed = false;
+  try {
+    const reader = openCheckpoint(req.teacher);
+    readers.push(reader);
+    const template = req.arch === 'generic' && req.studentTemplate ? openCheckpoint(req.studentTemplate) : null;
+    if (template) readers.push(template);
+    const teacherFiles = [req.teacher, ...new Set([...reader.tensors.values()].map((t) => t.file)), ...(req.studentTemplate ? [req.studentTemplate] : [])];
+    // A model folder is assembled beside its final place and renamed into it when complete.
+    folder = hf ? new HfFolderOutput(req.out) : null;
+    const result = yield* selectionSteps(req, {
+      reader, name: path.basename(req.teacher), hf,
+      template: template && { reader: template, name: req.studentTemplate! },
+    }, { out: req.out, open: folder ? folder.open : sinksSparing(teacherFiles, req.out) });
+    if (!folder) return result;
+    folder.commit();
+    committed = true;
+    return { ...result, files: result.files.map((f) => path.join(req.out, f)), record: path.join(req.out, result.record) };
+  } finally {
+    if (!committed) folder?.abort();
+    for (const r of readers) r.close();
+  }
+}
+
+/** Run a selection end to end. Throws CheckpointError / SelectionError / ConfigError with a clear message. */
+export function select(req: SelectRequest): SelectResult {
+  return runToEnd(selectFiles(req));
+}
