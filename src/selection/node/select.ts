@@ -1,6 +1,7 @@
 // `select` by path (Node only): the teacher file, sharded index or model folder is opened through file sources,
 // the student is written through file sinks (temp files renamed into place), and no output file may be one the
-// teacher is read from.
+// teacher is read from. `selectInterruptibly` keeps the event loop turning so that Ctrl-C / SIGTERM can stop a
+// selection and remove everything it was writing.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileSink } from '../../checkpoint/node/files.js';
@@ -75,4 +76,27 @@ function* selectFiles(req: SelectRequest): Generator<void, SelectResult> {
 /** Run a selection end to end. Throws CheckpointError / SelectionError / ConfigError with a clear message. */
 export function select(req: SelectRequest): SelectResult {
   return runToEnd(selectFiles(req));
+}
+
+/** How long the selection runs between turns of the event loop (signal handlers run in those turns). */
+const SLICE_MS = 50;
+
+/**
+ * `select`, giving the event loop a turn every few milliseconds; once `shouldStop()` is true it stops, removes
+ * every file it was writing (nothing is published) and returns null.
+ */
+export async function selectInterruptibly(req: SelectRequest, shouldStop: () => boolean): Promise<SelectResult | null> {
+  const steps = selectFiles(req);
+  let sliceStart = performance.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (performance.now() - sliceStart < SLICE_MS) continue;
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStart = performance.now();
+    if (shouldStop()) {
+      steps.return(undefined as never);
+      return null;
+    }
+  }
 }
