@@ -1,5 +1,6 @@
 // safetensors reader: parse and strictly validate the JSON header at open, then read tensor byte ranges lazily
 // from the file's ByteSource.
+import { forEachJsonMember, parseJson, preview } from '../safe-json.js';
 import { compareUtf8, decodeUtf8Strict, viewOf } from './bytes.js';
 import { byteLengthOf, dtypeSize, parseDType } from './dtype.js';
 import { rangeBuffer } from './range.js';
@@ -39,66 +40,70 @@ export function readSafetensorsHeader(source: ByteSource): SafetensorsHeader {
     throw new CheckpointError(file, `header length ${headerLength} exceeds the file size ${size}: truncated, or not a safetensors file`);
   }
   const headerBytes = readAt(source, 8, headerLength, 'the header');
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(decodeUtf8Strict(headerBytes));
+    text = decodeUtf8Strict(headerBytes);
   } catch (e) {
-    throw new CheckpointError(file, `header is not valid UTF-8 JSON: ${(e as Error).message}`);
+    throw new CheckpointError(file, `header is not valid UTF-8: ${(e as Error).message}`);
   }
-  if (!isObject(json)) throw new CheckpointError(file, 'header is not a JSON object');
   const dataStart = 8 + headerLength;
   let metadata: Record<string, string> = {};
-  const tensors: (TensorInfo & { begin: number })[] = [];
-  for (const [name, entry] of Object.entries(json)) {
+  // Entry by entry, keeping one TensorInfo each and nothing else: a header may list a million tensors.
+  const tensors: TensorInfo[] = [];
+  const fail = (problem: string) => new CheckpointError(file, `header: ${problem}`);
+  forEachJsonMember(text, fail, (name, valueText) => {
+    const entry = parseJson(valueText, fail);
     if (name === '__metadata__') {
       if (!isObject(entry)) throw new CheckpointError(file, '__metadata__ is not an object');
-      for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') throw new CheckpointError(file, `__metadata__ value of ${JSON.stringify(k)} is not a string`);
+      for (const k in entry) {
+        if (typeof entry[k] !== 'string') throw new CheckpointError(file, `__metadata__ value of ${preview(k)} is not a string`);
       }
       // fromEntries defines own properties, so even a "__proto__" key stays plain data.
       metadata = Object.fromEntries(Object.entries(entry)) as Record<string, string>;
-      continue;
+      return;
     }
     tensors.push(parseEntry(file, name, entry, dataStart, size));
-  }
+  });
+  tensors.sort((a, b) => a.offset - b.offset || compareUtf8(a.name, b.name));
   checkOverlaps(file, tensors);
-  tensors.sort((a, b) => a.begin - b.begin || compareUtf8(a.name, b.name));
-  return { metadata, tensors: tensors.map(({ begin: _begin, ...info }) => info), dataStart };
+  return { metadata, tensors, dataStart };
 }
 
-function parseEntry(file: string, name: string, entry: unknown, dataStart: number, size: number): TensorInfo & { begin: number } {
-  const where = `tensor ${JSON.stringify(name)}`;
+function parseEntry(file: string, name: string, entry: unknown, dataStart: number, size: number): TensorInfo {
+  const where = `tensor ${preview(name)}`;
   if (!isObject(entry)) throw new CheckpointError(file, `${where}: header entry is not an object`);
   const dtype: DType = parseDType(entry['dtype'], file);
   const shape = entry['shape'];
   if (!Array.isArray(shape) || !shape.every(isCount)) {
-    throw new CheckpointError(file, `${where}: shape ${JSON.stringify(shape)} is not an array of non-negative integers`);
+    throw new CheckpointError(file, `${where}: shape ${preview(shape)} is not an array of non-negative integers`);
   }
   const offsets = entry['data_offsets'];
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-    throw new CheckpointError(file, `${where}: data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 <= begin <= end`);
+    throw new CheckpointError(file, `${where}: data_offsets ${preview(offsets)} is not [begin, end] with 0 <= begin <= end`);
   }
   const [begin, end] = offsets as [number, number];
   const byteLength = byteLengthOf(dtype, shape);
   if (!Number.isSafeInteger(byteLength) || end - begin !== byteLength) {
     throw new CheckpointError(file, `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape ` +
-      `${JSON.stringify(shape)} of ${dtype} (${dtypeSize(dtype)} bytes each) needs ${byteLength}`);
+      `${preview(shape)} of ${dtype} (${dtypeSize(dtype)} bytes each) needs ${byteLength}`);
   }
   if (dataStart + end > size) {
     throw new CheckpointError(file, `truncated: ${where} needs bytes up to ${dataStart + end} but the file has only ${size}`);
   }
-  return { name, dtype, shape: [...shape], file, offset: dataStart + begin, byteLength, begin };
+  // The parsed array is fresh (nothing else holds it), so it becomes the shape as it is.
+  return { name, dtype, shape, file, offset: dataStart + begin, byteLength };
 }
 
-function checkOverlaps(file: string, tensors: readonly (TensorInfo & { begin: number })[]): void {
-  const filled = tensors.filter((t) => t.byteLength > 0).sort((a, b) => a.begin - b.begin);
-  for (let i = 1; i < filled.length; i++) {
-    const prev = filled[i - 1]!;
-    const cur = filled[i]!;
-    if (cur.begin < prev.begin + prev.byteLength) {
-      throw new CheckpointError(file, `tensors ${JSON.stringify(prev.name)} and ${JSON.stringify(cur.name)} overlap ` +
-        `(bytes ${prev.begin}..${prev.begin + prev.byteLength} and ${cur.begin}..${cur.begin + cur.byteLength})`);
+/** Tensors sorted by offset must not overlap (empty ones take no bytes). */
+function checkOverlaps(file: string, sorted: readonly TensorInfo[]): void {
+  let prev: TensorInfo | undefined;
+  for (const cur of sorted) {
+    if (cur.byteLength === 0) continue;
+    if (prev !== undefined && cur.offset < prev.offset + prev.byteLength) {
+      const at = (t: TensorInfo) => `${t.offset}..${t.offset + t.byteLength}`;
+      throw new CheckpointError(file, `tensors ${preview(prev.name)} and ${preview(cur.name)} overlap (bytes ${at(prev)} and ${at(cur)} of the file)`);
     }
+    prev = cur;
   }
 }
 

@@ -1,6 +1,7 @@
 // Hugging Face sharded safetensors: one reader over the shards named by a `*.safetensors.index.json`, given as
 // the index's source and a map from the shard names the index uses to their sources. Every shard's header is
 // validated at open.
+import { parseJson, preview } from '../safe-json.js';
 import { compareUtf8, decodeUtf8 } from './bytes.js';
 import { ContiguousReader, MAX_HEADER_BYTES, readSafetensorsHeader } from './safetensors.js';
 import { readAt, type ByteSource } from './source.js';
@@ -26,12 +27,7 @@ export function readShardIndex(source: ByteSource): ShardIndex {
   const file = source.name;
   if (source.size > MAX_HEADER_BYTES) throw new CheckpointError(file, `index of ${source.size} bytes is absurdly large`);
   const text = decodeUtf8(readAt(source, 0, source.size, 'the index'));
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new CheckpointError(file, `index is not valid JSON: ${(e as Error).message}`);
-  }
+  const json = parseJson(text, (problem) => new CheckpointError(file, `index: ${problem}`));
   const obj = json as { metadata?: unknown; weight_map?: unknown } | null;
   if (typeof obj !== 'object' || obj === null || typeof obj.weight_map !== 'object' || obj.weight_map === null ||
       Array.isArray(obj.weight_map)) {
@@ -40,7 +36,7 @@ export function readShardIndex(source: ByteSource): ShardIndex {
   const weightMap = new Map<string, string>();
   for (const [tensor, shard] of Object.entries(obj.weight_map)) {
     if (typeof shard !== 'string' || !isInsideFolder(shard)) {
-      throw new CheckpointError(file, `weight_map entry for ${JSON.stringify(tensor)} is not a shard file name inside the index's folder: ${JSON.stringify(shard)}`);
+      throw new CheckpointError(file, `weight_map entry for ${preview(tensor)} is not a shard file name inside the index's folder: ${preview(shard)}`);
     }
     weightMap.set(tensor, shard);
   }
