@@ -64,9 +64,25 @@ export interface HfDeclarations {
   studentConfig: object;
 }
 
+/**
+ * Teacher and student declarations. The teacher's layers are bounded by its checkpoint (see hfLayerCount); the
+ * student may repeat teacher layers (an explicit --layers list), but not have more layers than the teacher
+ * has tensors, so its declaration stays proportional to the files.
+ */
 export function declareHf(t: HfTeacher, names: ReadonlySet<string>, student: Record<string, unknown>): HfDeclarations {
-  const teacherConfig = t.family.fromHf(t.json, names);
+  let teacherConfig: object;
+  try {
+    teacherConfig = t.family.fromHf(t.json, names);
+  } catch (e) {
+    // What config.json says does not fit the folder's weights: name the folder.
+    if (e instanceof ConfigError) throw new ConfigError(`${t.dir}: ${e.message}`);
+    throw e;
+  }
   const studentConfig = t.family.studentConfig(teacherConfig, student);
+  const layers = t.family.layerCount(studentConfig);
+  if (layers > names.size) {
+    throw new ConfigError(`a student of ${layers} layers cannot be selected from a teacher of ${t.family.layerCount(teacherConfig)} layers (${names.size} tensors)`);
+  }
   return { teacher: t.family.declare(teacherConfig), student: t.family.declare(studentConfig), teacherConfig, studentConfig };
 }
 

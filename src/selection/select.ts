@@ -4,7 +4,7 @@
 // can be audited. The path-based `select` is the Node edge (./node/select.ts).
 import { declareFromShapes } from '../arch/generic.js';
 import { detectFamily, FAMILIES } from '../arch/index.js';
-import { inferWithRecord } from '../arch/recorded-config.js';
+import { inferWithRecord, recordedConfig } from '../arch/recorded-config.js';
 import type { ArchDecl, Component } from '../arch/types.js';
 import { COMPONENTS } from '../arch/types.js';
 import { encodeUtf8 } from '../checkpoint/bytes.js';
@@ -12,6 +12,7 @@ import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.
 import { openShardedWriterTo } from '../checkpoint/sharded-writer.js';
 import type { ByteSink, SinkFactory } from '../checkpoint/source.js';
 import type { CheckpointReader, CheckpointWriter, DType, TensorHeader } from '../checkpoint/types.js';
+import { preview } from '../safe-json.js';
 import { VERSION } from '../version.js';
 import { GatherBuffers, gatherTensor } from './gather.js';
 import {
@@ -112,17 +113,34 @@ function declare(req: SelectionOptions, teacher: SelectionTeacher): Declarations
   }
   if (!family) throw new SelectionError(`unknown architecture "${req.arch}" (known: ${ARCH_NAMES.join(', ')})`);
   const arch = family.name;
+  checkLayerIndices(teacher.reader);
   const student = requireStudent(req, arch);
+  recordedConfig(teacher.reader.metadata, teacher.reader.path); // a corrupt record is the file's fault, not the family's
   let teacherConfig: Record<string, unknown>;
   try {
     // What shapes cannot show (the head count) comes from a config recorded by wsel, then from the user.
-    teacherConfig = inferWithRecord(family, shapes, teacher.reader.metadata);
+    teacherConfig = inferWithRecord(family, shapes, teacher.reader.metadata, teacher.reader.path);
   } catch (e) {
     throw new SelectionError(`${teacher.reader.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
   }
   if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
   const studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
+}
+
+/**
+ * A family's layer count is read off the largest index in names like `blocks.<i>.`; an index beyond the number of
+ * tensors cannot be a real layer (every layer has tensors), and declaring that many layers would take the time
+ * and memory the file only pretends to need.
+ */
+function checkLayerIndices(reader: CheckpointReader): void {
+  for (const name of reader.tensors.keys()) {
+    for (const part of name.split('.')) {
+      if (/^\d+$/.test(part) && Number(part) >= reader.tensors.size) {
+        throw new SelectionError(`${reader.path}: tensor ${preview(name)} claims layer ${part}, but the checkpoint holds only ${reader.tensors.size} tensors`);
+      }
+    }
+  }
 }
 
 function requireStudent(req: SelectionOptions, arch: string): Record<string, unknown> {
@@ -272,7 +290,7 @@ export function* selectionSteps(req: SelectionOptions, teacher: SelectionTeacher
       req.onProgress?.(++done, writer.order.length, t.name);
     }
     others.push(finishedText(output.open, recordName, `${JSON.stringify(record, null, 1)}\n`));
-    if (hf) others.push(...writeHfFolderFiles(output.open, hf, hfDecls!, plan.layerMap, outDType));
+    if (hf) for (const sink of writeHfFolderFiles(output.open, hf, hfDecls!, plan.layerMap, outDType)) others.push(sink);
     const files = writer.commit();
     for (const sink of others) sink.publish();
     published = true;
