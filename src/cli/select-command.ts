@@ -83,7 +83,7 @@ Element rules: uniform (default; the paper's rule, bit-exact with its reference 
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;
 a negative control), magnitude (largest L1 norm over every tensor touching the space; a pruning baseline).`)
     .action(async (flags: SelectFlags) => {
-      const [{ selectInterruptibly }, { parseSize }] = await Promise.all([import('../selection/node/select.js'), import('../checkpoint/sharded-writer.js')]);
+      const [{ selectUntilSignal }, { parseSize }] = await Promise.all([import('../selection/node/select.js'), import('../checkpoint/sharded-writer.js')]);
       const arch = parseChoice('--arch', flags.arch, ARCH_NAMES) as ArchName;
       const exclude = flags.exclude ? flags.exclude.split(',').map((s) => s.trim()).filter(Boolean) : [];
       for (const c of exclude) parseChoice('--exclude', c, COMPONENTS);
@@ -103,15 +103,9 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
       }
       const progress = progressBar('select', flags.progress && !flags.json && Boolean(process.stderr.isTTY));
       // Ctrl-C or SIGTERM stops the selection between reads; every file it was writing is removed.
-      let stop = false;
-      const onSignal = (): void => {
-        stop = true;
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
       const result = await (async () => {
         try {
-          return await selectInterruptibly({
+          return await selectUntilSignal({
             arch,
             teacher: flags.teacher,
             out: flags.out,
@@ -127,11 +121,9 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
             dtype: flags.dtype as OutputDType | undefined,
             maxShardSize,
             onProgress: (done, total, tensor) => progress.update(done, total, tensor),
-          }, () => stop);
+          });
         } finally {
           progress.stop();
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
         }
       })();
       if (result === null) throw new WselError('select interrupted; nothing was written', EXIT_CODES.interrupted);

@@ -40,9 +40,13 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** The student's folder while it is being written: everything goes to `tmpDir`, renamed to `out` on commit. */
+/**
+ * The student's folder while it is being written: everything goes to `tmpDir`, made when the first file is
+ * opened and renamed to `out` on commit.
+ */
 export class HfFolderOutput {
   readonly tmpDir: string;
+  private created = false;
   private committed = false;
 
   constructor(readonly out: string) {
@@ -55,16 +59,20 @@ export class HfFolderOutput {
     if (existing && !(existing.isDirectory() && fs.readdirSync(out).length === 0)) {
       throw new SelectionError(`--out ${out} already exists; give a new folder (an empty one is fine)`);
     }
-    const parent = path.dirname(path.resolve(out));
-    const prefix = `.${path.basename(out)}.tmp-`;
-    removeDeadTemps(parent, prefix);
-    this.tmpDir = path.join(parent, `${prefix}${process.pid}`);
-    fs.rmSync(this.tmpDir, { recursive: true, force: true });
-    fs.mkdirSync(this.tmpDir, { recursive: true });
+    this.tmpDir = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.tmp-${process.pid}`);
   }
 
   /** Sinks for the folder's files, by name. */
-  readonly open: SinkFactory = (name) => fileSink(path.join(this.tmpDir, name));
+  readonly open: SinkFactory = (name) => {
+    if (!this.created) {
+      // Folders of runs that were killed (SIGKILL) go first.
+      removeDeadTemps(path.dirname(this.tmpDir), `.${path.basename(this.out)}.tmp-`);
+      fs.rmSync(this.tmpDir, { recursive: true, force: true });
+      fs.mkdirSync(this.tmpDir, { recursive: true });
+      this.created = true;
+    }
+    return fileSink(path.join(this.tmpDir, name));
+  };
 
   /** Move the finished folder into place. */
   commit(): void {
@@ -75,6 +83,6 @@ export class HfFolderOutput {
   }
 
   abort(): void {
-    if (!this.committed) fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    if (this.created && !this.committed) fs.rmSync(this.tmpDir, { recursive: true, force: true });
   }
 }

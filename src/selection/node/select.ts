@@ -1,6 +1,6 @@
 // `select` by path (Node only): the teacher file, sharded index or model folder is opened through file sources,
 // the student is written through file sinks (temp files renamed into place), and no output file may be one the
-// teacher is read from. `selectInterruptibly` keeps the event loop turning so that Ctrl-C / SIGTERM can stop a
+// teacher is read from. `selectUntilSignal` keeps the event loop turning so that Ctrl-C / SIGTERM can stop a
 // selection and remove everything it was writing.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,7 +43,8 @@ function sinksSparing(teacherFiles: readonly string[], out: string): SinkFactory
   };
 }
 
-function* selectFiles(req: SelectRequest): Generator<void, SelectResult> {
+/** `onWriting` is called just before the first output file (or folder) is created. */
+function* selectFiles(req: SelectRequest, onWriting: () => void = () => {}): Generator<void, SelectResult> {
   if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
   const hf = HF_ARCHS.has(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
     ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
@@ -59,10 +60,11 @@ function* selectFiles(req: SelectRequest): Generator<void, SelectResult> {
     const teacherFiles = [req.teacher, ...new Set([...reader.tensors.values()].map((t) => t.file)), ...(req.studentTemplate ? [req.studentTemplate] : [])];
     // A model folder is assembled beside its final place and renamed into it when complete.
     folder = hf ? new HfFolderOutput(req.out) : null;
+    const sinks = folder ? folder.open : sinksSparing(teacherFiles, req.out);
     const result = yield* selectionSteps(req, {
       reader, name: path.basename(req.teacher), hf,
       template: template && { reader: template, name: req.studentTemplate! },
-    }, { out: req.out, open: folder ? folder.open : sinksSparing(teacherFiles, req.out) });
+    }, { out: req.out, open: (name) => { onWriting(); return sinks(name); } });
     if (!folder) return result;
     folder.commit();
     committed = true;
@@ -82,21 +84,37 @@ export function select(req: SelectRequest): SelectResult {
 const SLICE_MS = 50;
 
 /**
- * `select`, giving the event loop a turn every few milliseconds; once `shouldStop()` is true it stops, removes
- * every file it was writing (nothing is published) and returns null.
+ * `select`, stopped by any of `signals` (default: Ctrl-C and SIGTERM) once it has begun to write: it then
+ * removes every file it was writing and returns null. Until then a signal acts as usual (nothing is written yet),
+ * so parsing and planning stay killable. While writing, the event loop gets a turn every few milliseconds.
  */
-export async function selectInterruptibly(req: SelectRequest, shouldStop: () => boolean): Promise<SelectResult | null> {
-  const steps = selectFiles(req);
-  let sliceStart = performance.now();
-  for (;;) {
-    const next = steps.next();
-    if (next.done) return next.value;
-    if (performance.now() - sliceStart < SLICE_MS) continue;
-    await new Promise((resolve) => setImmediate(resolve));
-    sliceStart = performance.now();
-    if (shouldStop()) {
-      steps.return(undefined as never);
-      return null;
+export async function selectUntilSignal(req: SelectRequest,
+  signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<SelectResult | null> {
+  let stop = false;
+  let listening = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  const listen = (): void => {
+    if (listening) return;
+    for (const s of signals) process.on(s, onSignal);
+    listening = true;
+  };
+  try {
+    const steps = selectFiles(req, listen);
+    let sliceStart = performance.now();
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      if (performance.now() - sliceStart < SLICE_MS) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+      if (stop) {
+        steps.return(undefined as never);
+        return null;
+      }
     }
+  } finally {
+    if (listening) for (const s of signals) process.off(s, onSignal);
   }
 }
