@@ -79,7 +79,7 @@ export function unpickle(data: Uint8Array, hooks: PickleHooks, file: string): un
     for (let i = 0; i < items.length; i += 2) (dict as Map<unknown, unknown>).set(items[i], items[i + 1]);
   };
   const append = (list: unknown, items: readonly unknown[]): void => {
-    if (Array.isArray(list)) list.push(...items);
+    if (Array.isArray(list)) for (const v of items) list.push(v);
     else if (list instanceof Set) for (const v of items) list.add(v);
     else fail(`APPEND on ${describe(list)}`);
   };

@@ -1,11 +1,13 @@
 // PyTorch zip checkpoints (torch.save since 1.6): `<prefix>/data.pkl` describes the state dict and refers to
 // storages `<prefix>/data/<key>`, stored uncompressed, so every tensor is a byte range of the zip file. The
 // pickle goes through the restricted unpickler with an allow-list of the few globals a state dict needs.
+import { preview } from '../safe-json.js';
 import { decodeLatin1 } from './bytes.js';
 import { dtypeSize, numel } from './dtype.js';
 import { PyCallable, PyTuple, describe, unpickle } from './pickle.js';
 import { rangeBuffer } from './range.js';
 import { readAt, readExact, type ByteSource } from './source.js';
+import { readStrided } from './strided.js';
 import { CheckpointError, type CheckpointReader, type DType, type TensorInfo } from './types.js';
 import { memberDataOffset, readZipDirectory, type ZipEntry } from './zip.js';
 
@@ -18,6 +20,8 @@ const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
 /** Wrappers unwrapped at the top level, in this order of preference. */
 const WRAPPER_KEYS = ['model', 'state_dict', 'module'];
 const MAX_PICKLE_BYTES = 1 << 30;
+/** More dimensions than any real tensor has; a longer shape is refused before it costs work per element. */
+const MAX_RANK = 64;
 
 class StorageType {
   constructor(readonly dtype: DType) {}
@@ -39,9 +43,10 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** A shape or stride tuple (at most MAX_RANK long, else undefined like any malformed one). */
 function counts(v: unknown): number[] | undefined {
   const items = v instanceof PyTuple ? v.items : Array.isArray(v) ? v : undefined;
-  return items !== undefined && items.every(isCount) ? [...items] : undefined;
+  return items !== undefined && items.length <= MAX_RANK && items.every(isCount) ? [...items] : undefined;
 }
 
 function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
@@ -63,13 +68,17 @@ function makeHooks(source: ByteSource, entries: ReadonlyMap<string, ZipEntry>, p
     const strides = counts(stride);
     if (typeof storage !== 'object' || storage === null || storages.get((storage as Storage).key) !== storage || !isCount(offset) ||
         shape === undefined || strides === undefined || shape.length !== strides.length) {
-      throw new CheckpointError(file, 'bad pickle: malformed _rebuild_tensor_v2 arguments');
+      throw new CheckpointError(file, `bad pickle: malformed _rebuild_tensor_v2 arguments (a storage, an offset, and size and stride tuples of equal length, at most ${MAX_RANK})`);
     }
     const s = storage as Storage;
+    const view = `tensor view [offset ${offset}, shape ${preview(shape)}, strides ${preview(strides)}]`;
     const n = numel(shape);
-    const last = offset + shape.reduce((sum, d, i) => sum + (d - 1) * strides[i]!, 0);
-    if (n > 0 && last >= s.numel) {
-      throw new CheckpointError(file, `tensor view [offset ${offset}, shape ${shape}, strides ${strides}] runs past its storage ${s.key} of ${s.numel} elements`);
+    if (!Number.isSafeInteger(n * dtypeSize(s.dtype))) throw new CheckpointError(file, `${view} declares more elements than any file can describe`);
+    // The storage element of the view's last element; every element lies between offset and it (strides >= 0).
+    let last = offset;
+    for (let i = 0; i < shape.length; i++) last += Math.max(0, shape[i]! - 1) * strides[i]!;
+    if (n > 0 ? !(last < s.numel) : offset > s.numel) {
+      throw new CheckpointError(file, `${view} runs past its storage ${s.key} of ${s.numel} elements`);
     }
     return new TorchTensor(s, offset, shape, strides);
   };
@@ -80,7 +89,8 @@ function makeHooks(source: ByteSource, entries: ReadonlyMap<string, ZipEntry>, p
   const allowed: Record<string, unknown> = {
     'collections.OrderedDict': new PyCallable('collections.OrderedDict', (args) => {
       if (args.length === 0) return new Map();
-      if (args[0] instanceof Map) return new Map(args[0]);
+      // The dict itself, not a copy: a pickle that rebuilds a large dict many times must not cost that many copies.
+      if (args[0] instanceof Map) return args[0];
       throw new CheckpointError(file, 'bad pickle: OrderedDict built from something other than a dict');
     }),
     'torch._utils._rebuild_tensor_v2': new PyCallable('torch._utils._rebuild_tensor_v2', rebuildTensor),
@@ -158,7 +168,6 @@ class PytorchReader implements CheckpointReader {
   readonly format = 'pytorch' as const;
   readonly metadata: Readonly<Record<string, string>> = {};
   private closed = false;
-  private gathered: { name: string; bytes: Uint8Array } | undefined;
   readonly path: string;
 
   constructor(private readonly source: ByteSource, readonly tensors: ReadonlyMap<string, TensorInfo>) {
@@ -166,9 +175,8 @@ class PytorchReader implements CheckpointReader {
   }
 
   /**
-   * Contiguous tensors are read in place. A non-contiguous one (a transposed or expanded view) is materialized:
-   * its storage span is read and gathered into a row-major copy, which is kept until another such tensor is
-   * read (memory: one tensor), so reading it in chunks costs a single gather.
+   * Contiguous tensors are read in place. A non-contiguous one (a transposed or expanded view) is read through
+   * its strides: only the elements of the range asked for (see readStrided).
    */
   readBytes(name: string, byteStart = 0, length?: number, into?: Uint8Array): Uint8Array {
     const info = this.tensors.get(name);
@@ -176,41 +184,24 @@ class PytorchReader implements CheckpointReader {
     if (this.closed) throw new Error(`${this.path}: reader is closed`);
     const buf = rangeBuffer(info, byteStart, length, into);
     if (info.strides === undefined) return readExact(this.source, info.offset + byteStart, buf, `tensor ${JSON.stringify(name)}`);
-    if (buf.length > 0) buf.set(this.contiguous(info).subarray(byteStart, byteStart + buf.length));
-    return buf;
-  }
-
-  /** Row-major copy of a non-contiguous tensor; the latest one is kept so that chunked reads gather only once. */
-  private contiguous(info: TensorInfo): Uint8Array {
-    if (this.gathered?.name === info.name) return this.gathered.bytes;
-    this.gathered = undefined; // let the previous copy go before allocating the next
     const es = dtypeSize(info.dtype);
-    const shape = info.shape;
-    const strides = info.strides!;
-    const span = new Uint8Array((1 + shape.reduce((s, d, i) => s + (d - 1) * strides[i]!, 0)) * es);
-    readExact(this.source, info.offset, span, `tensor ${JSON.stringify(info.name)}`);
-    const out = new Uint8Array(info.byteLength);
-    // Walk the row-major index, keeping the storage position `at` in step (strides are >= 0).
-    const index = shape.map(() => 0);
-    let at = 0;
-    for (let o = 0; o < out.length; o += es) {
-      for (let b = 0; b < es; b++) out[o + b] = span[at * es + b]!;
-      for (let d = shape.length - 1; d >= 0; d--) {
-        index[d]!++;
-        at += strides[d]!;
-        if (index[d]! < shape[d]!) break;
-        at -= index[d]! * strides[d]!;
-        index[d] = 0;
-      }
+    const view = { ...info, strides: info.strides, elementSize: es };
+    const first = Math.floor(byteStart / es);
+    const end = Math.ceil((byteStart + buf.length) / es);
+    if (first * es === byteStart && end * es === byteStart + buf.length) {
+      readStrided(this.source, view, first, end - first, buf);
+    } else {
+      // A range that cuts elements: read the whole elements, keep the bytes asked for.
+      const whole = new Uint8Array((end - first) * es);
+      readStrided(this.source, view, first, end - first, whole);
+      buf.set(whole.subarray(byteStart - first * es, byteStart - first * es + buf.length));
     }
-    this.gathered = { name: info.name, bytes: out };
-    return out;
+    return buf;
   }
 
   close(): void {
     if (!this.closed) this.source.close?.();
     this.closed = true;
-    this.gathered = undefined;
   }
 }
 
