@@ -13,6 +13,8 @@ export const HF_DEFAULT_SHARD_SIZE = 5_000_000_000;
 export const HF_WEIGHTS_NAME = 'model.safetensors';
 export const HF_RECORD_NAME = 'wsel_selection.json';
 export const HF_CONFIG_NAME = 'config.json';
+/** A config.json is a few kilobytes; beyond this it is refused rather than read into memory. */
+const MAX_CONFIG_BYTES = 16 << 20;
 
 export interface HfTeacher {
   /** The folder, as errors name it. */
@@ -27,6 +29,10 @@ export interface HfTeacher {
 export function readHfConfig(dir: string, files: ReadonlyMap<string, ByteSource>): HfJson {
   const source = files.get(HF_CONFIG_NAME);
   if (source === undefined) throw new ConfigError(`${dir}: no config.json (a Hugging Face model folder needs one)`);
+  if (source.size > MAX_CONFIG_BYTES) {
+    source.close?.();
+    throw new ConfigError(`${source.name}: ${source.size} bytes is too large for a config.json (limit ${MAX_CONFIG_BYTES})`);
+  }
   try {
     return parseHfConfig(decodeUtf8(readAt(source, 0, source.size, 'config.json')), source.name);
   } finally {

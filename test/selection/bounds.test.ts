@@ -97,6 +97,9 @@ describe('deeply nested JSON is one line naming the file and the field', () => {
     fs.writeFileSync(path.join(dir, 'config.json'), `{"model_type":"llama","rope_scaling":${nested(100_000)}}`);
     expect(() => select({ arch: 'auto', teacher: dir, out: tmp.file(`out${n++}`), student: {} }))
       .toThrow(`${path.join(dir, 'config.json')}: field "rope_scaling" nests deeper than 64 levels`);
+    fs.truncateSync(path.join(dir, 'config.json'), 17 << 20);
+    expect(() => select({ arch: 'auto', teacher: dir, out: tmp.file(`out${n++}`), student: {} }))
+      .toThrow(`${path.join(dir, 'config.json')}: 17825792 bytes is too large for a config.json (limit 16777216)`);
   });
 
   it('in --student (a file) and --layers: usage errors, exit 2', async () => {
