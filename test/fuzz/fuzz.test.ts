@@ -144,7 +144,7 @@ describe(`fuzzed inputs (seed ${SEED}, ${CASES} cases)`, () => {
       expect(ok).toBeGreaterThan(0);
       expect(failed).toBeGreaterThan(CASES / 4);
     }
-  });
+  }, 300_000);
 
   it('the wsel binary: exit 0 or 1, one line on stderr, no signal, bounded memory, nothing left behind', async () => {
     const cases = Array.from({ length: Math.ceil(CASES / CLI_EVERY) }, (_, k) => k * CLI_EVERY + 1);
@@ -170,5 +170,5 @@ describe(`fuzzed inputs (seed ${SEED}, ${CASES} cases)`, () => {
         fs.rmSync(c.outDir, { recursive: true });
       }));
     }
-  });
+  }, 300_000);
 });

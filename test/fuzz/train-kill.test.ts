@@ -106,5 +106,5 @@ describe('wsel train killed with SIGKILL', () => {
     expect({ ...a!.state, train_seconds: 0 }).toEqual({ ...b!.state, train_seconds: 0 });
     // The temp files of killed writers are gone once a later run saves the same file.
     expect(fs.readdirSync(out).filter((n) => n.includes('.tmp-'))).toEqual([]);
-  });
+  }, 600_000); // six training runs; minutes on a loaded 2-core machine
 });
