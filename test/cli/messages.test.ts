@@ -42,8 +42,8 @@ describe('JSON arguments', () => {
     expect(err.length).toBeLessThan(200);
   });
 
-  it('a word that is neither JSON nor a file says so', () => {
-    expect(refused(select('embed_dim'), 2)).toMatch(/"embed_dim" is neither a JSON object nor a file/);
+  it('a word that is neither JSON, a file nor a model name says so', () => {
+    expect(refused(select('embed_dim'), 2)).toMatch(/"embed_dim" is not a timm model name wsel knows .*give a name, JSON like .*, or a \.json file/);
   });
 });
 
