@@ -178,6 +178,25 @@ it('JavaScript kernels match the reference on products larger than every cache b
     typescriptSgemm(x.transA, x.transB, x.m, x.n, x.k, x.alpha, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb, x.beta, x.c, x.cOff, x.ldc));
 });
 
+it.runIf(wasmReason === undefined)('WebAssembly kernel: beta 1 and later k slices add each slice\'s sum to C in f32, slice by slice', () => {
+  // The kernel's documented order: slice sums of at most 256 terms from zero, each added to C in turn.
+  const rand = rng(7);
+  const [m, n, k] = [37, 45, 600];
+  const a = randomArray(m * k, rand);
+  const b = randomArray(k * n, rand);
+  const c0 = randomArray(m * n, rand);
+  const expected = Float32Array.from(c0);
+  const slice = new Float32Array(m * n);
+  for (let p0 = 0; p0 < k; p0 += 256) {
+    const kc = Math.min(256, k - p0);
+    wasmSgemm(false, false, m, n, kc, 1, a, p0, k, b, p0 * n, n, 0, slice, 0, n);
+    for (let i = 0; i < m * n; i++) expected[i] = slice[i]! + expected[i]!;
+  }
+  const c = Float32Array.from(c0);
+  wasmSgemm(false, false, m, n, k, 1, a, 0, k, b, 0, n, 1, c, 0, n);
+  expect(new Uint32Array(c.buffer)).toEqual(new Uint32Array(expected.buffer));
+});
+
 const loaded = loadOpenBlasAddon();
 const addon = available('openblas') && 'addon' in loaded ? loaded.addon : undefined;
 const skipNote = 'reason' in loaded ? ` (SKIPPED: ${loaded.reason})` : '';
