@@ -175,16 +175,28 @@ function merge(mc: number, nc: number, pitch: number, beta: number, c: Float32Ar
   }
 }
 
-// Packed A: MR-row panels, each kc groups of MR floats, alpha applied, rows past mc zero.
+// Packed A: MR-row panels, each kc groups of MR floats, alpha applied, rows past mc zero. Whole panels
+// are written in order, reading their rows side by side (unrolled for MR = 4).
 function packAPlain(a: Float32Array, src: number, lda: number, kc: number, mc: number, alpha: number): void {
   const f = mem;
   for (let ir = 0; ir < mc; ir += MR) {
     const base = (A_PTR >> 2) + ir * kc;
+    const row = src + ir * lda;
+    if (ir + MR <= mc && MR === 4) {
+      const r1 = row + lda, r2 = r1 + lda, r3 = r2 + lda;
+      for (let p = 0, d = base; p < kc; p++, d += 4) {
+        f[d] = alpha * a[row + p]!;
+        f[d + 1] = alpha * a[r1 + p]!;
+        f[d + 2] = alpha * a[r2 + p]!;
+        f[d + 3] = alpha * a[r3 + p]!;
+      }
+      continue;
+    }
     for (let i = 0; i < MR; i++) {
       let d = base + i;
       if (ir + i < mc) {
-        const row = src + (ir + i) * lda;
-        for (let p = 0; p < kc; p++, d += MR) f[d] = alpha * a[row + p]!;
+        const r = row + i * lda;
+        for (let p = 0; p < kc; p++, d += MR) f[d] = alpha * a[r + p]!;
       } else {
         for (let p = 0; p < kc; p++, d += MR) f[d] = 0;
       }
