@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { byteLengthOf, dtypeSize, parseDType } from './dtype.js';
 import { compareUtf8, fileSize, openReadOnly, rangeBuffer, readFully } from './io.js';
 import { CheckpointError, type CheckpointReader, type DType, type TensorInfo } from './types.js';
+import { isObject } from '../json.js';
 
 /** Headers beyond this are refused as corrupt (the reference implementation's limit). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -14,10 +15,6 @@ export interface SafetensorsHeader {
   readonly tensors: TensorInfo[];
   /** Absolute offset of the data buffer: 8 + header length. */
   readonly dataStart: number;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isCount(v: unknown): v is number {

@@ -57,10 +57,3 @@ export class MetricsLog {
     if (this.file !== null) fs.appendFileSync(this.file, `${JSON.stringify(r)}\n`);
   }
 }
-
-/** Write a JSON file atomically (temp + rename). */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
-}

@@ -22,7 +22,8 @@ import { evalLoader, loadDatasetOrThrow, prepareData, trainLoader, valLoader, ty
 import { TrainingError } from './errors.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { initModel, INIT_SCHEMES, type InitScheme } from './init.js';
-import { MetricsLog, writeJsonAtomic, type EpochRecord } from './metrics.js';
+import { MetricsLog, type EpochRecord } from './metrics.js';
+import { writeJsonAtomic } from '../run-folder/json-file.js';
 import {
   buildModel, headPrefix, modelClasses, modelInput, noWeightDecayNames, resolveModelSpec, type ModelSpec,
 } from './model-config.js';
