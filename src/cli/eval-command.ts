@@ -47,7 +47,7 @@ Examples:
       const batchSize = parseIntArg('--batch-size', flags.batchSize, 1);
       const seed = parseIntArg('--seed', flags.seed);
       const [{ loadCompleteModel }, { evaluate }, data, { TrainingError }, { modelClasses }, { recordedInputSize }] = await Promise.all([
-        import('../training/trainer.js'), import('../training/evaluate.js'), import('../training/data.js'),
+        import('../training/model-setup.js'), import('../training/evaluate.js'), import('../training/data.js'),
         import('../training/errors.js'), import('../training/model-config.js'), import('../training/checkpoint.js'),
       ]);
       const dataset = data.loadDatasetOrThrow(flags.data);

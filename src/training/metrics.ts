@@ -22,6 +22,8 @@ export interface EpochRecord {
   /** The test split (--eval-size images, or all), measured for the record; it never chooses anything. */
   eval_loss: number | null;
   eval_acc: number | null;
+  /** Test images evaluated: a fixed subset before the last epoch (--eval-subset), all of --eval-size at the end. */
+  eval_n: number | null;
   /** The validation split, only in runs that have one; "best" is the epoch with the highest val_acc. */
   val_loss?: number | null;
   val_acc?: number | null;

@@ -74,6 +74,11 @@ describe('wsel train / eval / prune', () => {
       [['--init', tmp.file('missing.safetensors'), '--data', 'mnist'], 1, /missing\.safetensors: no such file/],
       [['--model', 'vit', '--data', 'mnist', '--no-augment', '--mixup', '0.8', '--flip'], 2, /--no-augment turns off --flip, --mixup; give one or the other/],
       [['--model', 'vit', '--data', 'mnist', '--kd-alpha', '0.7'], 2, /--kd-temperature and --kd-alpha need --kd-teacher/],
+      // Checks the library makes are worded with the flags at the command line.
+      [['--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--lr', '1e-4', '--min-lr', '1e-3'], 1, /--min-lr must be in \[0, --lr\], got 0\.001/],
+      [['--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '59000', '--val-size', '2000'], 1, /--train-size 59000 and --val-size 2000 need 61000 training images/],
+      [['--model', 'convnext', '--config', '{"depths":[1,1,1,1],"dims":[8,8,8,8]}', '--data', 'mnist', '--img-size', '28'], 1, /use --img-size 32 or more/],
+      [['--model', 'vit', '--data', 'mnist', '--init', 'random:glorot'], 1, /--init random:glorot: unknown scheme/],
     ];
     for (const [args, code, message] of cases) {
       const r = wsel('train', ...args, '--out', out);

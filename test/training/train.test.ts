@@ -55,7 +55,7 @@ describe('train', () => {
     const first = await train({ ...common, out: dir, stopAfterSteps: 4 }); // mid-epoch (6 steps per epoch)
     expect(first.interrupted).toBe(true);
     expect(existsSync(path.join(dir, 'last.safetensors'))).toBe(true);
-    await expect(train({ ...common, out: dir })).rejects.toThrow(/--resume/);
+    await expect(train({ ...common, out: dir })).rejects.toThrow(/already holds a run \(last\.safetensors\); add resume to continue it/);
     const resumed = await train({ ...common, out: dir, resume: true });
     expect(resumed.interrupted).toBe(false);
     expect(differing(snapshot(full.model), snapshot(resumed.model))).toEqual([]);
@@ -93,7 +93,7 @@ describe('train', () => {
     const bad = tmp.file('bad');
     await expect(train({ family: 'vit', config: { ...TINY_VIT, embed_dim: 33 }, data, out: bad })).rejects.toThrow(/not divisible by num_heads/);
     await expect(train({ family: 'vit', config: { ...TINY_VIT, bogus: 1 }, data, out: bad })).rejects.toThrow(/bogus/);
-    await expect(train({ family: 'vit', config: TINY_VIT, data: tmp.file('no-such-folder'), out: bad })).rejects.toThrow(/--data/);
+    await expect(train({ family: 'vit', config: TINY_VIT, data: tmp.file('no-such-folder'), out: bad })).rejects.toThrow(/^data .*no-such-folder: unknown dataset/);
     expect(existsSync(bad)).toBe(false);
   });
 });
@@ -103,6 +103,6 @@ describe('input size checks', () => {
     const data = tinyMnist(16);
     const config = { ...TINY_CONVNEXT, depths: [1, 1, 1, 1], dims: [8, 8, 8, 8] };
     await expect(train({ family: 'convnext', config, data, imgSize: 28, steps: 1, batchSize: 8, ...quiet })).rejects
-      .toThrow(/input side 28 is too small .*--img-size 32/);
+      .toThrow(/input side 28 is too small .*use imgSize 32 or more/);
   });
 });

@@ -1,0 +1,128 @@
+// The output folder of `wsel train`: locked while a run writes into it (a lock left by a dead process is taken
+// over), and `--out DIR --resume` alone continues a run from the settings it recorded.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../src/checkpoint/open.js';
+import { TRAIN_LOCK } from '../../src/training/run-output.js';
+import { train } from '../../src/training/trainer.js';
+import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
+import { differing, snapshot, TINY_VIT, tinyMnist } from './helpers.js';
+
+const tmp = makeTmpDir('wsel-run-folder-');
+afterAll(() => tmp.cleanup());
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+const CONFIG = JSON.stringify({ img_size: 28, patch_size: 7, in_chans: 1, embed_dim: 16, depth: 1, num_heads: 2 });
+
+describe('the run folder lock', () => {
+  const common = { family: 'vit' as const, config: TINY_VIT, data: tinyMnist(32), batchSize: 16, steps: 2, evalEvery: 0, logEvery: 0 };
+
+  it('a folder a live process holds is refused, and nothing is written', async () => {
+    const dir = tmp.file('held');
+    mkdirSync(path.join(dir, TRAIN_LOCK), { recursive: true });
+    writeFileSync(path.join(dir, TRAIN_LOCK, 'pid'), String(process.pid)); // this test process: alive
+    await expect(train({ ...common, out: dir })).rejects.toThrow(new RegExp(`is in use by another training run \\(pid ${process.pid}, .*\\); wait for it to end, or choose another out`));
+    expect(readdirSync(dir)).toEqual([TRAIN_LOCK]);
+  });
+
+  it('the lock of a process that died is taken over, and released at the end', async () => {
+    const dir = tmp.file('stale');
+    mkdirSync(path.join(dir, TRAIN_LOCK), { recursive: true });
+    writeFileSync(path.join(dir, TRAIN_LOCK, 'pid'), String(deadPid()));
+    const r = await train({ ...common, out: dir });
+    expect(r.summary.completed_steps).toBe(2);
+    expect(existsSync(path.join(dir, TRAIN_LOCK))).toBe(false);
+    expect(existsSync(path.join(dir, 'final.safetensors'))).toBe(true);
+  });
+
+  it('a refused request leaves no folder behind, and no lock', async () => {
+    const dir = tmp.file('refused');
+    await train({ ...common, out: dir, stopAfterSteps: 1 });
+    await expect(train({ ...common, lr: 5e-4, out: dir, resume: true })).rejects.toThrow(/differs .* lr/);
+    expect(existsSync(path.join(dir, TRAIN_LOCK))).toBe(false);
+    const fresh = tmp.file('fresh-refused');
+    await expect(train({ ...common, config: { ...TINY_VIT, embed_dim: 33 }, out: fresh })).rejects.toThrow(/not divisible/);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('wsel train: a second run into a folder in use gets a clear error and exit 1', async () => {
+    const out = tmp.file('busy');
+    const args = ['train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--eval-size', '100',
+      '--steps', '100000', '--batch-size', '16', '--eval-every', '0', '--out', out];
+    const first = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { cwd: REPO_ROOT });
+    let stderr = '';
+    first.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (/model: /.test(stderr) && existsSync(path.join(out, TRAIN_LOCK, 'pid'))) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 50);
+    });
+    const second = wsel(...args);
+    first.kill('SIGINT');
+    await new Promise((resolve) => first.on('close', resolve));
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`is in use by another training run \\(pid ${first.pid}, .*\\); wait for it to end, or choose another --out`));
+    expect(existsSync(path.join(out, TRAIN_LOCK))).toBe(false);
+  }, 60_000);
+});
+
+describe('resume from the recorded settings', () => {
+  it('train({ out, resume }) alone continues a run to the same bits as an uninterrupted one', async () => {
+    const opts = {
+      family: 'vit' as const, config: TINY_VIT, data: 'mnist', trainSize: 64, evalSize: 50, batchSize: 16, epochs: 2, seed: 5,
+      dropPath: 0.1, augment: { mixup: 0.5 }, logEvery: 0,
+    };
+    const full = await train({ ...opts, out: tmp.file('full') });
+    const dir = tmp.file('cut');
+    await train({ ...opts, out: dir, stopAfterSteps: 3 });
+    const resumed = await train({ out: dir, resume: true });
+    expect(resumed.interrupted).toBe(false);
+    expect(differing(snapshot(full.model), snapshot(resumed.model))).toEqual([]);
+    expect(resumed.summary.final_acc).toBe(full.summary.final_acc);
+  });
+
+  it('wsel train --out DIR --resume alone finishes the run; a flag that differs is refused', () => {
+    const out = tmp.file('cli-resume');
+    const base = ['--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--eval-size', '100', '--steps', '6', '--batch-size', '16'];
+    const reference = tmp.file('cli-reference');
+    expect(wsel('train', ...base, '--out', reference).code).toBe(0);
+    // Interrupt after step 2 through the library, with exactly the options the command line passes.
+    const stop = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+      const { train } = await import('./src/training/trainer.ts');
+      await train({ family: 'vit', config: ${CONFIG}, data: 'mnist', trainSize: 64, evalSize: 100, steps: 6, batchSize: 16, out: ${JSON.stringify(out)}, stopAfterSteps: 2 });
+    `], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(stop.status, stop.stderr).toBe(0);
+    const differs = wsel('train', '--out', out, '--resume', '--lr', '5e-4');
+    expect(differs.code).toBe(1);
+    expect(differs.stderr).toMatch(/--resume: this run differs from the one in .* in lr \(0\.001 there, 0\.0005 now\)/);
+    const r = wsel('train', '--out', out, '--resume');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resumed from .*last\.safetensors at step 2 of 6/);
+    const tensors = (dir: string) => {
+      const reader = openCheckpoint(path.join(dir, 'final.safetensors'));
+      try {
+        return [...reader.tensors.keys()].map((n) => Buffer.from(reader.readBytes(n)).toString('base64'));
+      } finally {
+        reader.close();
+      }
+    };
+    expect(tensors(out)).toEqual(tensors(reference));
+    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')).final_acc)
+      .toBe(JSON.parse(readFileSync(path.join(reference, 'summary.json'), 'utf8')).final_acc);
+    const nothing = wsel('train', '--out', tmp.file('empty'), '--resume');
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/--data is required \(.*empty holds no run to continue\)/);
+  }, 120_000);
+});
