@@ -39,7 +39,7 @@ function describeRun(run: PreparedRun, log: (line: string) => void): void {
   const { schedule, evalSets, o } = run;
   const trainable = run.trainParams.reduce((a, p) => a + p.size, 0);
   log(`model: ${spec.family} ${JSON.stringify(spec.config)}, ${count(model.numParameters())} parameters (${count(trainable)} trained)`);
-  log(`schedule: ${count(schedule.totalSteps)} steps of ${o.batchSize} (${schedule.epochs} epochs of ${count(schedule.stepsPerEpoch)} steps on ${count(run.loader.size)} images)`);
+  log(`schedule: ${count(schedule.totalSteps)} steps of ${o.batchSize} (${schedule.epochs} epoch${schedule.epochs === 1 ? '' : 's'} of ${count(schedule.stepsPerEpoch)} steps on ${count(run.loader.size)} images)`);
   const during = evalSets.testDuring.size === evalSets.test.size ? '' : ` (${count(evalSets.testDuring.size)} of them before the last epoch)`;
   const when = o.evalEvery > 0 ? `every ${o.evalEvery === 1 ? 'epoch' : `${o.evalEvery} epochs`} and at the end` : 'at the end';
   log(`evaluation ${when}: ${evalSets.val ? `${count(evalSets.val.size)} validation images (they choose "best"), ` : ''}${count(evalSets.test.size)} test images${during}`);

@@ -98,6 +98,30 @@ describe('train', () => {
   });
 });
 
+describe('evaluation during training', () => {
+  it('reads a fixed subset of the test images before the last epoch and all of them at the end', async () => {
+    const data = tinyMnist(64, 300);
+    const dir = tmp.file('subset');
+    const lines: string[] = [];
+    const r = await train({ family: 'vit', config: TINY_VIT, data, batchSize: 16, epochs: 3, evalSubset: 100, out: dir, logEvery: 0, log: (l) => lines.push(l) });
+    const recs = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'epoch');
+    expect(recs.map((x) => x.eval_n)).toEqual([100, 100, 300]);
+    expect(r.summary).toMatchObject({ eval_size: 300, eval_subset: 100 });
+    expect(lines).toContain('evaluation every epoch and at the end: 300 test images (100 of them before the last epoch)');
+    // A subset as large as the test set is the test set: the same numbers as evaluating everything.
+    const all = await train({ family: 'vit', config: TINY_VIT, data, batchSize: 16, epochs: 3, evalSubset: 300, logEvery: 0 });
+    expect(all.summary.final_acc).toBe(r.summary.final_acc);
+  });
+
+  it('tells the user the model, the schedule and the time per epoch before training is far along', async () => {
+    const lines: string[] = [];
+    await train({ family: 'vit', config: TINY_VIT, data: tinyMnist(128, 20), batchSize: 16, epochs: 1, evalEvery: 0, logEvery: 0, log: (l) => lines.push(l) });
+    expect(lines[1]).toMatch(/^model: vit \{"img_size":28,.*"embed_dim":32,"depth":2,"num_heads":2.*\}, 27,978 parameters \(27,978 trained\)$/);
+    expect(lines[2]).toBe('schedule: 8 steps of 16 (1 epoch of 8 steps on 128 images)');
+    expect(lines.some((l) => /^speed: \d+ ms\/step, about [\d.]+ s per epoch; [\d.]+ s of training left, evaluations not included$/.test(l))).toBe(true);
+  });
+});
+
 describe('input size checks', () => {
   it('a ConvNeXt input too small for its stages is refused with the smallest side that works', async () => {
     const data = tinyMnist(16);
