@@ -27,6 +27,14 @@ describe('wsel train / eval / prune', () => {
     const res = JSON.parse(e.stdout);
     expect(res.accuracy).toBe(summary.final_acc);
     expect(res.per_class).toHaveLength(10);
+    // The confusion matrix: rows are true classes, its diagonal the correct answers, its rows the class totals.
+    expect(res.confusion).toHaveLength(10);
+    res.confusion.forEach((row: number[], i: number) => {
+      expect(row[i]).toBe(res.per_class[i].correct);
+      expect(row.reduce((a, c) => a + c, 0)).toBe(res.per_class[i].total);
+    });
+    const text = wsel('eval', '--checkpoint', path.join(out, 'final.safetensors'), '--data', 'mnist', '--eval-size', '100');
+    expect(text.stdout).toMatch(/confusion matrix \(rows: true class, columns: predicted class\)\n {6}0 +1 +2 +3 +4 +5 +6 +7 +8 +9\n  0 +\d+/);
     const again = wsel('train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--steps', '4', '--out', out);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds a run .*--resume/);
