@@ -30,7 +30,7 @@ describe('confusion matrix', () => {
       '  1 c1  0 7',
     ]);
     const k = 25;
-    const big = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (i === j ? 50 : 0)));
+    const big = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j): number => (i === j ? 50 : 0)));
     big[3]![7] = 9;
     big[12]![1] = 4;
     expect(formatConfusion({ confusion: big, perClass: perClass(k) })).toEqual([
