@@ -11,6 +11,10 @@ export {
 } from './checkpoint.js';
 export { Masks, countNonZero, globalTopK, isPrunable, pruneCheckpoint, PRUNE_KEY, type PruneRequest, type PruneResult } from './prune.js';
 export { evaluate, type EvalResult, type ClassAccuracy } from './evaluate.js';
+export {
+  predict, PREDICT_DEFAULTS, type ClassProbability, type Prediction, type PredictInputs, type PredictOptions, type PredictResult,
+} from './predict.js';
+export { readClassNames, readPreprocess, type RecordedPreprocess } from './recorded-input.js';
 export { prepareData, evalLoader, trainLoader, loadDatasetOrThrow, type AugmentOptions } from './data.js';
 export { train, type TrainResult } from './trainer.js';
 export { defaultDropPath, loadCompleteModel } from './model-setup.js';
