@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { TrainingError } from './errors.js';
 import { isModelFamily, MODEL_FAMILIES, resolveModelSpec, type ModelSpec } from './model-config.js';
 import { recordedConfig } from '../arch/recorded-config.js';
+import { readInputSize } from './recorded-input.js';
 
 /** Tensors of a training-state file that are not model parameters. */
 export const OPTIMIZER_PREFIX = 'optimizer.';
@@ -127,8 +128,7 @@ export function modelMetadata(spec: ModelSpec, extra: Record<string, string> = {
 export function recordedInputSize(path: string): number | undefined {
   const reader = openCheckpoint(path);
   try {
-    const side = Number(reader.metadata['wsel.input_size']);
-    return Number.isSafeInteger(side) && side > 0 ? side : undefined;
+    return readInputSize(reader.metadata);
   } finally {
     reader.close();
   }

@@ -1,9 +1,9 @@
 // `wsel train`, `wsel eval` and `wsel prune` as users run them: exit codes, messages, files.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
+import { makeTmpDir, wsel } from '../helpers.js';
+import { startWsel } from './helpers.js';
 
 const tmp = makeTmpDir('wsel-train-cli-');
 afterAll(() => tmp.cleanup());
@@ -105,22 +105,12 @@ describe('wsel train / eval / prune', () => {
     const out = tmp.file('interrupted');
     const args = ['train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--eval-size', '100',
       '--steps', '100000', '--batch-size', '16', '--eval-every', '0', '--out', out];
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { cwd: REPO_ROOT });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
     // Signal once training is under way (the init line is printed before the first step).
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (/init: /.test(stderr)) {
-          clearInterval(timer);
-          setTimeout(() => { child.kill('SIGINT'); resolve(); }, 1500);
-        }
-      }, 50);
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-    expect(stderr).toMatch(/stopping after this step/);
+    const run = await startWsel(args, (stderr) => /init: /.test(stderr));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    run.child.kill('SIGINT');
+    const code = await run.closed;
+    expect(run.stderr()).toMatch(/stopping after this step/);
     expect(code).toBe(130);
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(summary.interrupted).toBe(true);

@@ -1,6 +1,6 @@
 // The output folder of `wsel train`: locked while a run writes into it (a lock left by a dead process is taken
 // over), and `--out DIR --resume` alone continues a run from the settings it recorded.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { openCheckpoint } from '../../src/checkpoint/open.js';
 import { TRAIN_LOCK } from '../../src/training/run-output.js';
 import { train } from '../../src/training/trainer.js';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
-import { differing, snapshot, TINY_VIT, tinyMnist } from './helpers.js';
+import { differing, snapshot, startWsel, TINY_VIT, tinyMnist } from './helpers.js';
 
 const tmp = makeTmpDir('wsel-run-folder-');
 afterAll(() => tmp.cleanup());
@@ -56,24 +56,12 @@ describe('the run folder lock', () => {
     const out = tmp.file('busy');
     const args = ['train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--eval-size', '100',
       '--steps', '100000', '--batch-size', '16', '--eval-every', '0', '--out', out];
-    const first = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { cwd: REPO_ROOT });
-    let stderr = '';
-    first.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (/model: /.test(stderr) && existsSync(path.join(out, TRAIN_LOCK, 'pid'))) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 50);
-    });
+    const first = await startWsel(args, (stderr) => /model: /.test(stderr) && existsSync(path.join(out, TRAIN_LOCK, 'pid')));
     const second = wsel(...args);
-    first.kill('SIGINT');
-    await new Promise((resolve) => first.on('close', resolve));
+    first.child.kill('SIGINT');
+    await first.closed;
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`is in use by another training run \\(pid ${first.pid}, .*\\); wait for it to end, or choose another --out`));
+    expect(second.stderr).toMatch(new RegExp(`is in use by another training run \\(pid ${first.child.pid}, .*\\); wait for it to end, or choose another --out`));
     expect(existsSync(path.join(out, TRAIN_LOCK))).toBe(false);
   }, 60_000);
 });
