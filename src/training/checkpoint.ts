@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { TrainingError } from './errors.js';
 import { isModelFamily, MODEL_FAMILIES, resolveModelSpec, type ModelSpec } from './model-config.js';
 import { recordedConfig } from '../arch/recorded-config.js';
+import { OptionError, optionName } from './options.js';
 import { readInputSize } from './recorded-input.js';
 
 /** Tensors of a training-state file that are not model parameters. */
@@ -45,7 +46,7 @@ export function specFromCheckpoint(reader: CheckpointReader, familyHint?: ModelF
     family = MODEL_FAMILIES.find((f) => {
       try { FAMILIES[f]!.inferConfig(shapes); return true; } catch { return false; }
     });
-    if (family === undefined) throw new TrainingError(`${reader.path}: not a ViT, ConvNeXt or MLP-Mixer checkpoint (give --model)`);
+    if (family === undefined) throw new OptionError(`${reader.path}: not a ViT, ConvNeXt or MLP-Mixer checkpoint (give ${optionName('family')})`);
   }
   let base = recordedConfig(reader.metadata);
   if (base === null) {
@@ -85,7 +86,7 @@ export function loadIntoModel(model: Module, reader: CheckpointReader, skip: (na
   const unexpected = names.filter((n) => !params.has(n));
   if (unexpected.length > 0) {
     const shown = unexpected.slice(0, 8).join(', ') + (unexpected.length > 8 ? `, ... (${unexpected.length} in all)` : '');
-    throw new TrainingError(`${reader.path}: tensors the model does not have: ${shown} (wrong --model or --config?)`);
+    throw new OptionError(`${reader.path}: tensors the model does not have: ${shown} (wrong ${optionName('family')} or ${optionName('config')}?)`);
   }
   const mismatched: string[] = [];
   for (const n of names) {
