@@ -8,6 +8,13 @@ import { shellQuote } from './plan.js';
 /** The `wsel` launcher of this package (bin/ sits two folders above src/experiment and dist/experiment). */
 export const WSEL_BIN = fileURLToPath(new URL('../../bin/wsel.js', import.meta.url));
 
+/**
+ * Node flags for each command. Node 20 can deadlock at exit while a background TurboFan job waits for a garbage
+ * collection on the main thread (nodejs/node#54918): the process prints its result, then hangs. The launcher's
+ * v8.setFlagsFromString comes too late to stop those jobs; the flag works only on node's command line.
+ */
+export const NODE_FLAGS = ['--no-concurrent-recompilation'];
+
 /** The `wsel` processes running now, so that quitting the runner does not leave them behind. */
 const running = new Set<ChildProcess>();
 
@@ -21,7 +28,7 @@ export function runCommand(argv: string[], logFile: string, env: NodeJS.ProcessE
   return new Promise((resolve, reject) => {
     const fd = fs.openSync(logFile, 'a');
     fs.writeSync(fd, `$ ${shellQuote(['wsel', ...argv])}\n`);
-    const child = spawn(process.execPath, [WSEL_BIN, ...argv], { stdio: ['ignore', fd, fd], env });
+    const child = spawn(process.execPath, [...NODE_FLAGS, WSEL_BIN, ...argv], { stdio: ['ignore', fd, fd], env });
     running.add(child);
     child.on('exit', () => running.delete(child));
     let signalled = false;

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadMnist, stratifiedSubset, takeSubset, type Dataset } from '../../src/data/index.js';
 import type { Module } from '../../src/engine/index.js';
-import { REPO_ROOT } from '../helpers.js';
+import { REPO_ROOT, WSEL_NODE_FLAGS } from '../helpers.js';
 
 let mnist: Dataset | undefined;
 
@@ -41,7 +41,7 @@ export function differing(a: Map<string, Float32Array>, b: Map<string, Float32Ar
 export async function startWsel(args: string[], ready: (stderr: string) => boolean): Promise<{
   child: ChildProcess; stderr: () => string; closed: Promise<number | null>;
 }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { cwd: REPO_ROOT });
+  const child = spawn(process.execPath, [...WSEL_NODE_FLAGS, path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { cwd: REPO_ROOT });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
