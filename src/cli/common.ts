@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { EXIT_CODES, WselError } from '../errors.js';
+import { parseJsonObject } from '../safe-json.js';
 
 /** An error in what the user asked for: printed without a stack trace, exit code 2. */
 export class UsageError extends WselError {
@@ -12,25 +13,34 @@ export class UsageError extends WselError {
 
 /** Parse a JSON object given inline or as a path to a .json file. */
 export function parseJsonArg(flag: string, text: string): Record<string, unknown> {
-  let source = text;
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{') && existsSync(text)) {
-    try {
-      source = readFileSync(text, 'utf8');
-    } catch (e) {
-      throw new UsageError(`${flag}: cannot read ${text}: ${(e as Error).message}`);
-    }
+  const inline = /^\s*[{[]/.test(text);
+  if (!inline && !existsSync(text)) {
+    // A name with a folder or an extension is a file the user meant; anything else was meant as JSON.
+    if (/[\\/]|\.\w+$/.test(text)) throw new UsageError(`${flag} ${text}: file not found`);
+    throw new UsageError(`${flag}: "${text}" is neither a JSON object nor a file; give '{"embed_dim":192}' or a .json file`);
   }
-  let value: unknown;
+  const source = inline ? text : readJsonFile(flag, text);
+  const where = inline ? flag : `${flag} ${text}`;
+  return parseJsonObject(source, (problem) => {
+    // JSON.parse quotes the text it failed on; for a file that can be a screenful (or binary), so it is cut.
+    const short = problem.replace(/, ".*"(?:\.\.\.)? is not valid JSON\)$/s, ')');
+    const hint = inline && short.startsWith('not valid JSON') ? '; give an object like \'{"embed_dim":192}\' or a .json file' : '';
+    return new UsageError(`${where}: ${short}${hint}`);
+  });
+}
+
+function readJsonFile(flag: string, file: string): string {
+  let bytes: Buffer;
   try {
-    value = JSON.parse(source);
+    bytes = readFileSync(file);
   } catch (e) {
-    throw new UsageError(`${flag}: not valid JSON (${(e as Error).message}); give an object like '{"embed_dim":192}' or a .json file`);
+    throw new UsageError(`${flag} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UsageError(`${flag}: expected a JSON object, got ${JSON.stringify(value)}`);
+  // A checkpoint given where a config belongs: say so instead of printing its bytes.
+  if (bytes.subarray(0, 4096).includes(0)) {
+    throw new UsageError(`${flag} ${file}: a binary file (a checkpoint?), not a JSON config`);
   }
-  return value as Record<string, unknown>;
+  return bytes.toString('utf8');
 }
 
 export function parseIntArg(flag: string, text: string, min = 0): number {

@@ -1,12 +1,11 @@
 // `wsel eval`: accuracy, loss, per-class accuracy and the confusion matrix of a trained checkpoint on a dataset's
 // test split.
 import { Command } from 'commander';
-import type { ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
 import type { EvalResult } from '../training/evaluate.js';
-import { formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar } from './common.js';
+import { formatCount, parseChoice, parseIntArg, progressBar } from './common.js';
+import { parseModelConfigArg } from './model-arg.js';
 import { withFlagNames } from './option-flags.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
 
 /** Up to this many classes the whole confusion matrix is printed; beyond, its largest off-diagonal cells. */
 const FULL_MATRIX_CLASSES = 20;
@@ -35,9 +34,9 @@ export function formatConfusion(result: Pick<EvalResult, 'confusion' | 'perClass
     return [`  most frequent confusions (true -> predicted; --json has the whole ${k}x${k} matrix):`,
       ...cells.map((c) => `    ${result.perClass[c.t]!.name} -> ${result.perClass[c.p]!.name}: ${c.count}`)];
   }
-  const width = Math.max(String(k - 1).length, ...m.flat().map((c) => String(c).length)) + 1;
+  const width = m.reduce((w, row) => row.reduce((rw, c) => Math.max(rw, String(c).length), w), String(k - 1).length) + 1;
   const label = (i: number) => `${i} ${result.perClass[i]!.name === String(i) ? '' : result.perClass[i]!.name}`.trimEnd();
-  const labelWidth = Math.max(...m.map((_, i) => label(i).length));
+  const labelWidth = m.reduce((w, _, i) => Math.max(w, label(i).length), 0);
   return [
     '  confusion matrix (rows: true class, columns: predicted class)',
     `  ${' '.repeat(labelWidth)} ${m.map((_, j) => String(j).padStart(width)).join('')}`,
@@ -70,7 +69,7 @@ Examples:
   wsel eval --checkpoint model.safetensors --data ./my_images --eval-size 500`)
     .action(async (flags: EvalFlags) => {
       const family = flags.model === undefined ? undefined : parseChoice('--model', flags.model, FAMILIES);
-      const config = flags.config ? parseJsonArg('--config', flags.config) : undefined;
+      const config = flags.config ? parseModelConfigArg('--config', flags.config) : undefined;
       const evalSize = flags.evalSize === undefined ? undefined : parseIntArg('--eval-size', flags.evalSize, 1);
       const imgSize = flags.imgSize === undefined ? undefined : parseIntArg('--img-size', flags.imgSize, 1);
       const batchSize = parseIntArg('--batch-size', flags.batchSize, 1);
@@ -105,7 +104,7 @@ Examples:
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      const width = Math.max(5, ...result.perClass.map((c) => c.name.length));
+      const width = result.perClass.reduce((w, c) => Math.max(w, c.name.length), 5);
       process.stdout.write([
         `${spec.family} ${formatCount(out.parameters)} parameters on ${result.n} ${flags.data} test images`,
         `  accuracy ${(100 * result.accuracy).toFixed(2)}%, loss ${result.loss.toFixed(4)} (${out.images_per_s.toFixed(0)} images/s)`,

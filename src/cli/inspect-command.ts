@@ -7,12 +7,16 @@ export interface InspectReport {
   format: string;
   files: string[];
   metadata: Record<string, string>;
-  tensors: { name: string; dtype: string; shape: number[] }[];
+  tensors: { name: string; dtype: string; shape: readonly number[] }[];
   parameters: number;
   bytes: number;
   dtypes: Record<string, number>;
   architecture: string | null;
   config: Record<string, unknown> | null;
+  /** Config fields the tensor shapes do not show and the file does not record: their values are assumptions. */
+  assumed: string[];
+  /** timm model names with exactly this checkpoint's tensor names and shapes (any classifier size). */
+  timm_names: string[];
   /** For a Hugging Face model folder: what its config.json says, and how the weights match the family. */
   hf: HfReport | null;
 }
@@ -31,9 +35,9 @@ export interface HfReport {
 }
 
 export async function inspectCheckpoint(file: string): Promise<InspectReport> {
-  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }, { inferWithRecord }] = await Promise.all([
-    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/open.js'), import('../arch/hf-config.js'),
-    import('../arch/recorded-config.js'),
+  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }, { inferConfigFromFile, recordedConfig }, { matchTimmNames }] = await Promise.all([
+    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/node/open.js'), import('../selection/node/hf-files.js'),
+    import('../arch/recorded-config.js'), import('../arch/timm-names.js'),
   ]);
   const reader = openCheckpoint(file);
   try {
@@ -41,6 +45,13 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
     const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
     const hf = isHfFolder(file) ? await inspectHf(file, shapes) : null;
     const family = hf ? null : detectFamily(shapes);
+    const inferred = family ? inferConfigFromFile(family, shapes, reader.metadata, file) : null;
+    // A name must also agree with what the file records beyond shapes (a head count).
+    const recorded = recordedConfig(reader.metadata, file) ?? {};
+    // (Layer-scale initial values are not matched: training moves the scales away from them.)
+    const known = Object.fromEntries((family?.unseenByShapes ?? [])
+      .filter((k) => k in recorded && !inferred!.assumed.includes(k) && !/init_value/.test(k))
+      .map((k) => [k, inferred!.config[k]]));
     const dtypes: Record<string, number> = {};
     let parameters = 0;
     let bytes = 0;
@@ -55,12 +66,14 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
       format: reader.format,
       files: [...new Set(tensors.map((t) => t.file))],
       metadata: { ...reader.metadata },
-      tensors: tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] })),
+      tensors: tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
       parameters,
       bytes,
       dtypes,
       architecture: hf ? hf.architecture : family?.name ?? null,
-      config: hf ? hf.config : family ? inferWithRecord(family, shapes, reader.metadata) : null,
+      config: hf ? hf.config : inferred?.config ?? null,
+      assumed: inferred?.assumed ?? [],
+      timm_names: family && inferred ? matchTimmNames(family, inferred.config, shapes, known) : [],
       hf: hf?.report ?? null,
     };
   } finally {
@@ -69,11 +82,14 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
 }
 
 async function inspectHf(dir: string, shapes: ReadonlyMap<string, readonly number[]>) {
-  const [{ readHfConfig, companionFiles }, { hfFamilyFor }] = await Promise.all([import('../arch/hf-config.js'), import('../arch/index.js')]);
-  const json = readHfConfig(dir);
+  const [{ readHfConfig, companionFiles }, { folderFiles }, { hfFamilyFor }] = await Promise.all([
+    import('../selection/hf-folder.js'), import('../selection/node/hf-files.js'), import('../arch/index.js'),
+  ]);
+  const files = folderFiles(dir);
+  const json = readHfConfig(dir, files);
   const report: HfReport = {
     model_type: typeof json.model_type === 'string' ? json.model_type : null,
-    config: {}, companion_files: companionFiles(dir), missing: [], ignored: [], problem: null,
+    config: {}, companion_files: [...companionFiles(files).keys()], missing: [], ignored: [], problem: null,
   };
   try {
     const family = hfFamilyFor(json);
@@ -107,11 +123,13 @@ export function inspectCommand(): Command {
       }
       const asked = parseIntArg('--limit', flags.limit);
       const limit = asked > 0 ? asked : report.tensors.length;
-      const width = Math.min(60, Math.max(...report.tensors.map((t) => t.name.length), 4));
+      const width = Math.min(60, report.tensors.reduce((w, t) => Math.max(w, t.name.length), 4));
       const lines = [
         `${report.path}: ${report.format}, ${report.files.length} file(s)`,
         `architecture: ${report.architecture ?? 'not recognised (use --arch generic to select from it)'}`,
         ...(report.hf ? hfLines(report.hf) : report.config ? [`config: ${JSON.stringify(report.config)}`] : []),
+        ...(report.assumed.length ? [`assumed (not shown by the shapes, not recorded in the file): ${report.assumed.join(', ')}`] : []),
+        ...(report.architecture && !report.hf ? [`timm names with these shapes: ${report.timm_names.length ? report.timm_names.join(', ') : 'none'}`] : []),
         `tensors: ${report.tensors.length}, parameters: ${formatCount(report.parameters)} (${report.parameters}), size: ${formatBytes(report.bytes)}`,
         `dtypes: ${Object.entries(report.dtypes).map(([d, n]) => `${d} ${formatCount(n)}`).join(', ')}`,
         ...(Object.keys(report.metadata).length ? [`metadata: ${Object.keys(report.metadata).join(', ')}`] : []),

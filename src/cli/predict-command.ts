@@ -1,12 +1,11 @@
 // `wsel predict`: per-image predictions of a trained checkpoint (top-k classes with probabilities, logits on
 // request) on image files, a folder of images, or a data set's split, as text, JSON or CSV.
 import { Command } from 'commander';
-import type { ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
 import type { Prediction, PredictInputs, PredictResult } from '../training/predict.js';
-import { parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError } from './common.js';
+import { parseChoice, parseIntArg, progressBar, UsageError } from './common.js';
+import { parseModelConfigArg } from './model-arg.js';
 import { withFlagNames } from './option-flags.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
 
 interface PredictFlags {
   checkpoint: string;
@@ -34,7 +33,7 @@ export function formatCsv(result: PredictResult, withLogits: boolean): string {
   const k = result.predictions[0]?.top.length ?? 0;
   const header = ['input', 'label', 'label_name'];
   for (let r = 1; r <= k; r++) header.push(`top${r}`, `top${r}_name`, `top${r}_probability`);
-  if (withLogits) header.push(...result.classNames.map((_, i) => `logit_${i}`));
+  if (withLogits) result.classNames.forEach((_, i) => header.push(`logit_${i}`));
   const rows = result.predictions.map((p) => [
     p.input, p.label, p.label === null ? null : result.classNames[p.label]!,
     ...p.top.flatMap((t) => [t.class, t.name, t.probability]),
@@ -44,7 +43,7 @@ export function formatCsv(result: PredictResult, withLogits: boolean): string {
 }
 
 function formatText(result: PredictResult, checkpoint: string): string {
-  const width = Math.max(5, ...result.predictions.map((p) => p.input.length));
+  const width = result.predictions.reduce((w, p) => Math.max(w, p.input.length), 5);
   const line = (p: Prediction): string => {
     const label = p.label === null ? '' : `  [${result.classNames[p.label]}${p.top[0]!.class === p.label ? '' : ', wrong'}]`;
     return `${p.input.padEnd(width)}  ${p.top.map((t) => `${t.name} ${(100 * t.probability).toFixed(1)}%`).join('  ')}${label}`;
@@ -107,7 +106,7 @@ Exit codes: 0 done, 1 a bad checkpoint, image or data set, 2 bad flags.`)
       const topK = parseIntArg('--top-k', flags.topK, 1);
       const batchSize = parseIntArg('--batch-size', flags.batchSize, 1);
       const family = flags.model === undefined ? undefined : parseChoice('--model', flags.model, FAMILIES);
-      const config = flags.config ? parseJsonArg('--config', flags.config) : undefined;
+      const config = flags.config ? parseModelConfigArg('--config', flags.config) : undefined;
       const { predict } = await import('../training/predict.js');
       const bar = progressBar('predict', flags.progress && Boolean(process.stderr.isTTY));
       const result = await withFlagNames(() => {

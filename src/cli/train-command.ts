@@ -1,13 +1,13 @@
 // `wsel train`: train a model from a selected checkpoint, a pruned one, or a random initialization.
 import { Command, Option } from 'commander';
-import type { ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
+import { closestTimmNames, lookupTimmName } from '../arch/timm-names.js';
 import type { SaveDType } from '../training/checkpoint.js';
 import { TrainingInterrupted } from '../training/errors.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../training/options.js';
-import { formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError, type Progress } from './common.js';
+import { formatCount, parseChoice, parseIntArg, progressBar, UsageError, type Progress } from './common.js';
+import { parseModelConfigArg } from './model-arg.js';
 import { withFlagNames } from './option-flags.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
 
 interface TrainFlags {
   model?: string;
@@ -56,9 +56,17 @@ interface TrainFlags {
 export function parseNumberArg(flag: string, text: string, min = -Infinity, max = Infinity): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be a number${Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` and <= ${max}` : ''}, got "${text}"`);
+    throw new UsageError(`${flag} must be a number${min === Number.MIN_VALUE ? ' > 0' : Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` and <= ${max}` : ''}, got "${text}"`);
   }
   return n;
+}
+
+/** --model: a family, or a timm model name (its family, and {"name": NAME} under --config). */
+function parseModelFlag(text: string): { family: (typeof FAMILIES)[number]; name?: { name: string } } {
+  if ((FAMILIES as readonly string[]).includes(text)) return { family: text as (typeof FAMILIES)[number] };
+  const entry = lookupTimmName(text);
+  if (!entry) throw new UsageError(`--model must be a family (${FAMILIES.join(', ')}) or a timm model name; got "${text}" (closest names: ${closestTimmNames(text).join(', ')})`);
+  return { family: entry.family, name: { name: text } };
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : `${(100 * v).toFixed(2)}%`);
@@ -70,10 +78,11 @@ const pct = (v: number | null | undefined): string => (v === null || v === undef
  */
 export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
   const opt = <T>(text: string | undefined, f: (t: string) => T): T | undefined => (text === undefined ? undefined : f(text));
-  const family = opt(flags.model, (t) => parseChoice('--model', t, FAMILIES));
+  const model = opt(flags.model, parseModelFlag);
+  const family = model?.family;
   if (!flags.resume) {
     if (flags.data === undefined) throw new UsageError('required option --data not specified (a run continued with --resume reads it from its folder)');
-    if ((flags.init ?? TRAIN_DEFAULTS.init).startsWith('random') && family === undefined) throw new UsageError('--model is required with a random --init (vit, convnext or mixer)');
+    if ((flags.init ?? TRAIN_DEFAULTS.init).startsWith('random') && family === undefined) throw new UsageError(`--model is required with a random --init (${FAMILIES.join(', ')}, or a timm model name)`);
   }
   if (flags.epochs !== undefined && flags.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
   if (flags.warmupEpochs !== undefined && flags.warmupSteps !== undefined) throw new UsageError('give --warmup-epochs or --warmup-steps, not both');
@@ -96,7 +105,7 @@ export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
   const saveDtype = opt(flags.saveDtype, (t) => parseChoice('--save-dtype', t, ['f32', 'f16', 'bf16'] as const).toUpperCase() as SaveDType);
   return {
     family,
-    config: opt(flags.config, (t) => parseJsonArg('--config', t)),
+    config: model?.name || flags.config ? { ...model?.name, ...opt(flags.config, (t) => parseModelConfigArg('--config', t)) } : undefined,
     init: flags.init,
     resetHead: flags.resetHead || undefined,
     data: flags.data,
@@ -118,7 +127,7 @@ export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
     augment,
     kd: flags.kdTeacher ? {
       teacher: flags.kdTeacher,
-      config: opt(flags.kdConfig, (t) => parseJsonArg('--kd-config', t)),
+      config: opt(flags.kdConfig, (t) => parseModelConfigArg('--kd-config', t)),
       family: kdFamily,
       temperature: opt(flags.kdTemperature, (t) => parseNumberArg('--kd-temperature', t, Number.MIN_VALUE)),
       alpha: opt(flags.kdAlpha, (t) => parseNumberArg('--kd-alpha', t, 0, 1)),
@@ -159,8 +168,8 @@ export function trainCommand(): Command {
       + 'continues the run from its recorded settings to the same bits as an uninterrupted run (a flag given\n'
       + 'that differs from the recorded run is refused).',
     )
-    .option('--model <family>', `model family: ${FAMILIES.join(', ')} (default: from the --init checkpoint)`)
-    .option('--config <json>', 'model config (timm names), inline JSON or a .json file; over the checkpoint\'s with --init PATH')
+    .option('--model <family>', `model family: ${FAMILIES.join(', ')}, or a timm model name such as vit_tiny_patch16_224 or convnext_femto (default: from the --init checkpoint)`)
+    .option('--config <json>', 'model config (timm constructor names, or {"name": TIMM_NAME, ...}), inline JSON or a .json file; over the checkpoint\'s with --init PATH. ViT: a new embed_dim without num_heads keeps the head width (64 over the defaults), else give num_heads')
     .option('--init <init>', `random:timm | random:xavier | random:kaiming | a checkpoint (selected, pruned or trained) (default: ${d.init})`)
     .option('--reset-head', 'leave the checkpoint\'s classifier out and train a new one (another label set)')
     .option('--data <data>', 'mnist, fashion-mnist, or a folder (IDX files, or <class>/ image folders); required, except with --resume')

@@ -1,6 +1,6 @@
 // JSON files that are either whole or absent: written to a temp file and renamed into place.
 import fs from 'node:fs';
-import { tempPathFor } from '../checkpoint/io.js';
+import { tempPathFor } from '../checkpoint/node/files.js';
 
 /** Write `value` as indented JSON (a string is written as it is) atomically: temp file + rename. */
 export function writeJsonAtomic(file: string, value: unknown): void {

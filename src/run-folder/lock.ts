@@ -2,7 +2,7 @@
 // pid. A lock whose process is gone is taken over, atomically between processes that find it at once.
 import fs from 'node:fs';
 import path from 'node:path';
-import { processExists } from '../checkpoint/io.js';
+import { processExists } from '../checkpoint/node/files.js';
 
 /** The experiment runner's lock of a run folder. */
 export const RUN_LOCK = '.lock';

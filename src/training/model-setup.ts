@@ -2,20 +2,22 @@
 // the data's label set for a selection without a classifier) or from a random initialization configured with
 // what the data implies; complete models (a KD teacher, a model to evaluate) loaded for inference.
 import { ConfigError } from '../arch/config-util.js';
-import { openCheckpoint } from '../checkpoint/open.js';
+import { openCheckpoint } from '../checkpoint/node/open.js';
 import type { CheckpointReader } from '../checkpoint/types.js';
 import type { Dataset } from '../data/index.js';
 import type { Model, ModelFamily } from '../models/index.js';
 import { loadIntoModel, modelTensorNames, specFromCheckpoint } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { initModel } from './init.js';
-import { buildModel, headPrefix, modelClasses, resolveModelSpec, type ModelSpec } from './model-config.js';
+import {
+  buildModel, dataDefaults, defaultDropPathRate, headPrefix, modelClasses, resolveModelSpec, type ModelSpec,
+} from './model-config.js';
 import { OptionError, optionName, type ResolvedOptions, type TrainOptions } from './options.js';
 import { Masks } from './prune.js';
 
 /** Paper defaults: ViT drop path 0, ConvNeXt 0.1. */
 export function defaultDropPath(family: ModelFamily): number {
-  return family === 'convnext' ? 0.1 : 0;
+  return defaultDropPathRate(family);
 }
 
 function withConfigErrors<T>(fn: () => T): T {
@@ -58,10 +60,7 @@ function specFromInit(reader: CheckpointReader, opts: TrainOptions, dataset: Dat
 function specFromData(opts: TrainOptions, dataset: Dataset, dataName: string): ModelSpec {
   if (!opts.family) throw new OptionError(`${optionName('family')} is required with a random ${optionName('init')}`);
   const family = opts.family;
-  const base = {
-    num_classes: dataset.classes, in_chans: dataset.channels,
-    ...(family === 'convnext' ? {} : { img_size: Math.max(dataset.height, dataset.width) }),
-  };
+  const base = dataDefaults(family, dataset);
   let spec = withConfigErrors(() => resolveModelSpec(family, base, opts.config ?? {}, defaultDropPath(family)));
   if (opts.dropPath !== undefined) spec = { ...spec, dropPathRate: opts.dropPath };
   if (modelClasses(spec) !== dataset.classes) throw new TrainingError(`num_classes ${modelClasses(spec)} differs from the ${dataset.classes} classes of ${dataName}`);

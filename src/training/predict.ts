@@ -2,7 +2,7 @@
 // training: every image is brought to the stored geometry of the training images, then fitted, converted and
 // normalized exactly as training's evaluation did (the checkpoint's wsel.preprocess). Files are decoded one
 // batch at a time, so memory stays bounded by the batch whatever the number of images.
-import { openCheckpoint } from '../checkpoint/open.js';
+import { openCheckpoint } from '../checkpoint/node/open.js';
 import {
   DataLoader, listImageFiles, loadDataset, loadImages, type Dataset, type DatasetSplit,
 } from '../data/index.js';
@@ -169,7 +169,8 @@ export function predict(opts: PredictOptions): PredictResult {
   const batches = Math.ceil(source.n / batchSize);
   for (let b = 0; b < batches; b++) {
     const start = b * batchSize;
-    predictions.push(...predictBatch(model, source, start, Math.min(source.n, start + batchSize), pre, { k, topK: topCount, classNames, logits: Boolean(opts.logits) }));
+    const batch = predictBatch(model, source, start, Math.min(source.n, start + batchSize), pre, { k, topK: topCount, classNames, logits: Boolean(opts.logits) });
+    for (const p of batch) predictions.push(p);
     opts.onBatch?.(b + 1, batches);
   }
   const labelled = predictions.length > 0 && predictions.every((p) => p.label !== null);

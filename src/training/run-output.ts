@@ -4,7 +4,7 @@
 // metrics.jsonl and summary.json.
 import fs from 'node:fs';
 import path from 'node:path';
-import { openCheckpoint } from '../checkpoint/open.js';
+import { openCheckpoint } from '../checkpoint/node/open.js';
 import { lockHolder, tryLock, unlock } from '../run-folder/lock.js';
 import { writeJsonAtomic } from '../run-folder/json-file.js';
 import { loadIntoModel, modelMetadata, OPTIMIZER_PREFIX, readFloat32, saveModel, TRAIN_STATE_KEY } from './checkpoint.js';

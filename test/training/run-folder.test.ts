@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCheckpoint } from '../../src/checkpoint/open.js';
+import { openCheckpoint } from '../../src/checkpoint/node/open.js';
 import { TRAIN_LOCK } from '../../src/training/run-output.js';
 import { train } from '../../src/training/trainer.js';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
