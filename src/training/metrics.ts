@@ -1,6 +1,9 @@
 // The run's log: one JSON object per line in DIR/metrics.jsonl (periodic steps and every epoch), kept in step
 // order across a resume (lines past the resumed step are dropped, as that part is recomputed).
 import fs from 'node:fs';
+import { isObject } from '../json.js';
+import { writeJsonAtomic } from '../run-folder/json-file.js';
+import { parseJson } from '../safe-json.js';
 
 export interface StepRecord {
   type: 'step';
@@ -37,22 +40,28 @@ export type MetricsRecord = StepRecord | EpochRecord;
 export class MetricsLog {
   constructor(readonly file: string | null) {}
 
-  /** Start fresh, or (resume) keep only what was logged up to `step`. */
+  /**
+   * Start fresh, or (resume) keep only what was logged up to `step`: the lines past it are computed again, and a
+   * line cut short by a kill is dropped. The kept lines replace the file atomically, so a run killed during the
+   * rewrite still has its old log.
+   */
   open(resumeStep: number | null): void {
     if (this.file === null) return;
     if (resumeStep === null || !fs.existsSync(this.file)) {
-      fs.writeFileSync(this.file, '');
+      writeJsonAtomic(this.file, '');
       return;
     }
+    const notJson = (): Error => new Error('not a record');
     const kept = fs.readFileSync(this.file, 'utf8').split('\n').filter((line) => {
       if (!line.trim()) return false;
       try {
-        return (JSON.parse(line) as MetricsRecord).step <= resumeStep;
+        const record = parseJson(line, notJson);
+        return isObject(record) && typeof record['step'] === 'number' && record['step'] <= resumeStep;
       } catch {
         return false;
       }
     });
-    fs.writeFileSync(this.file, kept.map((l) => `${l}\n`).join(''));
+    writeJsonAtomic(this.file, kept.map((l) => `${l}\n`).join(''));
   }
 
   write(r: MetricsRecord): void {

@@ -83,7 +83,7 @@ export function initialModel(opts: TrainOptions, o: ResolvedOptions, dataset: Da
     initModel(model, o.init.scheme, o.seed);
     const head = headPrefix(spec.family);
     const report = loadIntoModel(model, reader, (n) => Boolean(opts.resetHead) && n.startsWith(head));
-    const masks = Masks.fromPruned(model, reader.metadata);
+    const masks = Masks.fromPruned(model, reader.metadata, path);
     log(`init: ${report.loaded.length} tensors from ${path}; initialized (${o.init.scheme}): ${report.missing.length ? report.missing.join(', ') : 'none'}`);
     if (masks) log(`pruned checkpoint: ${masks.names.length} masked tensors, ${masks.prunedCount} weights held at zero`);
     return { spec, model, loaded: report.loaded, initialized: report.missing, masks };

@@ -4,6 +4,7 @@
 // metrics.jsonl and summary.json.
 import fs from 'node:fs';
 import path from 'node:path';
+import { removeDeadTemps } from '../checkpoint/node/files.js';
 import { openCheckpoint } from '../checkpoint/node/open.js';
 import { lockHolder, tryLock, unlock } from '../run-folder/lock.js';
 import { writeJsonAtomic } from '../run-folder/json-file.js';
@@ -13,12 +14,14 @@ import type { EvalResult } from './evaluate.js';
 import { MetricsLog } from './metrics.js';
 import { OptionError, optionName, recordOptions, type RecordedOptions } from './options.js';
 import { inputMetadata } from './recorded-input.js';
-import { checkSameRun, freshState, type TrainState } from './run-state.js';
+import { checkSameRun, freshState, parseTrainState, type TrainState } from './run-state.js';
 import type { PreparedRun } from './setup.js';
 
 /** The trainer's lock of its output folder (the experiment runner holds its own, RUN/.lock, around it). */
 export const TRAIN_LOCK = '.train.lock';
 const LAST = 'last.safetensors';
+/** Every file a run writes (each through a temp file beside it, FILE.tmp-PID, renamed into place). */
+const RUN_FILES = [LAST, 'best.safetensors', 'final.safetensors', 'metrics.jsonl', 'summary.json'];
 
 /** The saved state in DIR/last.safetensors, or null when there is none. */
 function readSavedState(dir: string): TrainState | null {
@@ -28,7 +31,7 @@ function readSavedState(dir: string): TrainState | null {
   try {
     const text = r.metadata[TRAIN_STATE_KEY];
     if (!text) throw new TrainingError(`${file}: no training state in its metadata`);
-    return JSON.parse(text) as TrainState;
+    return parseTrainState(text, (problem) => new TrainingError(`${file}: metadata ${TRAIN_STATE_KEY} ${problem}`));
   } finally {
     r.close();
   }
@@ -53,6 +56,8 @@ export class RunOutput {
     if (!tryLock(dir, TRAIN_LOCK)) {
       throw new OptionError(`${dir} is in use by another training run (pid ${lockHolder(dir, TRAIN_LOCK) ?? '?'}, ${path.join(dir, TRAIN_LOCK)}); wait for it to end, or choose another ${optionName('out')}`);
     }
+    // What a run killed mid-write left behind (its process is gone; the lock is ours).
+    for (const f of RUN_FILES) removeDeadTemps(dir, `${f}.tmp-`);
     return new RunOutput(dir, !existed);
   }
 

@@ -1,5 +1,7 @@
 // A run's state between steps, saved with DIR/last.safetensors so that an interrupted run continues exactly where
 // it stopped, and the identity a resumed run must agree on.
+import { isObject } from '../json.js';
+import { parseJsonObject, type JsonFail } from '../safe-json.js';
 import { OptionError, optionName, type RecordedOptions } from './options.js';
 
 /** What a resumed run must agree on with the run it continues. */
@@ -40,6 +42,32 @@ export interface TrainState {
   identity: RunIdentity;
   /** The options the run was started with (absent in runs saved by older versions). */
   options?: RecordedOptions;
+}
+
+const count = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const finite = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+const numberOrNull = (v: unknown): boolean => v === undefined || v === null || finite(v);
+
+/**
+ * The saved state, parsed with the nesting limit and checked field by field, so that a damaged or hand-edited
+ * DIR/last.safetensors is refused with the field named rather than failing somewhere in the loop.
+ */
+export function parseTrainState(text: string, fail: JsonFail): TrainState {
+  const v = parseJsonObject(text, fail);
+  const bad = (field: string, expected: string): never => {
+    throw fail(`field "${field}" must be ${expected}`);
+  };
+  for (const f of ['step', 'epoch', 'epoch_correct', 'epoch_seen'] as const) if (!count(v[f])) bad(f, 'an integer >= 0');
+  for (const f of ['epoch_loss_sum', 'train_seconds'] as const) if (!finite(v[f])) bad(f, 'a number');
+  if (v['images_seen'] !== undefined && !count(v['images_seen'])) bad('images_seen', 'an integer >= 0');
+  for (const f of ['best_val_acc', 'best_epoch'] as const) if (!numberOrNull(v[f])) bad(f, 'a number or null');
+  const steps = v['optimizer_steps'];
+  if (!isObject(steps) || !Object.values(steps).every(count)) bad('optimizer_steps', 'an object of step counts');
+  const identity = v['identity'];
+  if (!isObject(identity) || !count(identity['total_steps'])) bad('identity', 'an object with total_steps');
+  if ((v['step'] as number) > ((identity as Record<string, unknown>)['total_steps'] as number)) bad('step', 'at most identity.total_steps');
+  if (v['options'] !== undefined && !isObject(v['options'])) bad('options', 'an object');
+  return v as unknown as TrainState;
 }
 
 export function freshState(identity: RunIdentity, options: RecordedOptions): TrainState {

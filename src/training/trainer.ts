@@ -7,7 +7,7 @@ import type { Model } from '../models/index.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import type { EpochRecord } from './metrics.js';
 import type { ModelSpec } from './model-config.js';
-import { resolveOptions, withRecordedOptions, type EvalSplit, type TrainOptions } from './options.js';
+import { OptionError, optionName, resolveOptions, withRecordedOptions, type EvalSplit, type TrainOptions } from './options.js';
 import { recordedOptionsIn, RunOutput } from './run-output.js';
 import type { TrainState } from './run-state.js';
 import { prepareRun, type PreparedRun } from './setup.js';
@@ -192,7 +192,11 @@ class TrainingLoop {
 function withResumedOptions(opts: TrainOptions): TrainOptions {
   if (!opts.resume || opts.out === undefined) return opts;
   const recorded = recordedOptionsIn(opts.out);
-  return recorded ? withRecordedOptions(recorded, opts) : opts;
+  if (!recorded) return opts;
+  if (recorded.data === undefined && opts.data === undefined) {
+    throw new OptionError(`${optionName('data')} is required: the run in ${opts.out} was given a loaded data set, which is not recorded`);
+  }
+  return withRecordedOptions(recorded, opts);
 }
 
 /**

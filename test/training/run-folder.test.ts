@@ -1,10 +1,13 @@
 // The output folder of `wsel train`: locked while a run writes into it (a lock left by a dead process is taken
-// over), and `--out DIR --resume` alone continues a run from the settings it recorded.
+// over), `--out DIR --resume` alone continues a run from the settings it recorded, what a killed run leaves
+// behind is cleaned up, and a damaged saved state is refused with the field named.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCheckpoint } from '../../src/checkpoint/node/open.js';
+import { loadSafetensorsAll, openCheckpoint } from '../../src/checkpoint/node/open.js';
+import { saveSafetensors } from '../../src/checkpoint/node/write.js';
+import { TRAIN_STATE_KEY } from '../../src/training/checkpoint.js';
 import { TRAIN_LOCK } from '../../src/training/run-output.js';
 import { train } from '../../src/training/trainer.js';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
@@ -113,4 +116,59 @@ describe('resume from the recorded settings', () => {
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/--data is required \(.*empty holds no run to continue\)/);
   }, 120_000);
+});
+
+/** Rewrite a checkpoint with one metadata entry replaced. */
+function withMetadata(file: string, key: string, value: string): void {
+  const { metadata, tensors } = loadSafetensorsAll(file);
+  saveSafetensors(file, [...tensors.values()], { ...metadata, [key]: value });
+}
+
+const metricLines = (dir: string): Record<string, unknown>[] =>
+  readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('what a killed run leaves behind', () => {
+  const opts = { family: 'vit' as const, config: TINY_VIT, data: tinyMnist(64), batchSize: 16, epochs: 2, logEvery: 1 };
+
+  it('temp files of dead processes are removed, a cut metrics line is dropped, and the log matches an uninterrupted run', async () => {
+    const full = await train({ ...opts, out: tmp.file('whole') });
+    const dir = tmp.file('killed');
+    await train({ ...opts, out: dir, stopAfterSteps: 3 });
+    const dead = deadPid();
+    const deadTemps = ['summary.json', 'metrics.jsonl', 'last.safetensors', 'best.safetensors', 'final.safetensors'].map((f) => `${f}.tmp-${dead}`);
+    for (const f of deadTemps) writeFileSync(path.join(dir, f), 'half written');
+    // A temp file of a live process (the one that started this test worker) is not touched.
+    const liveTemp = `summary.json.tmp-${process.ppid}`;
+    writeFileSync(path.join(dir, liveTemp), 'being written');
+    writeFileSync(path.join(dir, 'metrics.jsonl'), `${readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')}{"type":"step","st`);
+    await expect(train({ out: dir, resume: true })).rejects.toThrow(/data is required: the run in .*killed was given a loaded data set, which is not recorded/);
+    const resumed = await train({ out: dir, resume: true, data: opts.data });
+    expect(resumed.interrupted).toBe(false);
+    const left = readdirSync(dir);
+    for (const f of deadTemps) expect(left).not.toContain(f);
+    expect(left).toContain(liveTemp);
+    const timing = ({ images_per_s: _i, elapsed_s: _e, ...rest }: Record<string, unknown>) => rest;
+    expect(metricLines(dir).map(timing)).toEqual(metricLines(tmp.file('whole')).map(timing));
+    expect(resumed.summary.final_acc).toBe(full.summary.final_acc);
+  });
+
+  it('a damaged or hostile saved state is refused, naming the file and the field', async () => {
+    const dir = tmp.file('damaged');
+    await train({ ...opts, out: dir, stopAfterSteps: 2 });
+    const last = path.join(dir, 'last.safetensors');
+    const state = JSON.parse(loadSafetensorsAll(last).metadata[TRAIN_STATE_KEY]!) as Record<string, unknown>;
+    const cases: [string, RegExp][] = [
+      [JSON.stringify({ ...state, step: -1 }), /field "step" must be an integer >= 0/],
+      [JSON.stringify({ ...state, step: 1e9 }), /field "step" must be at most identity.total_steps/],
+      [JSON.stringify({ ...state, optimizer_steps: 'many' }), /field "optimizer_steps" must be an object of step counts/],
+      [`{"step": ${'['.repeat(100)}${']'.repeat(100)}}`, /field "step" nests deeper than 64 levels/],
+      ['{"step": 2', /not valid JSON/],
+    ];
+    for (const [text, problem] of cases) {
+      withMetadata(last, TRAIN_STATE_KEY, text);
+      const refused = train({ out: dir, resume: true, data: opts.data });
+      await expect(refused).rejects.toThrow(new RegExp(`last\\.safetensors: metadata wsel\\.train_state ${problem.source}`));
+    }
+    expect(readdirSync(dir)).not.toContain(TRAIN_LOCK);
+  });
 });
