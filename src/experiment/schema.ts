@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { closest } from 'fastest-levenshtein';
 import { isObject } from '../json.js';
+import { parseJson } from '../safe-json.js';
 import { ExperimentError, type ClaimSpec, type ExperimentConfig, type MethodSpec, type RunRef } from './config.js';
 
 // The keys each object of the schema may hold (see the interfaces in config.ts).
@@ -34,13 +35,7 @@ export function loadConfig(file: string): ExperimentConfig {
   } catch (e) {
     throw new ExperimentError(`${file}: ${(e as Error).message}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ExperimentError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  return validateConfig(raw, file);
+  return validateConfig(parseJson(text, (problem) => new ExperimentError(`${file}: ${problem}`)), file);
 }
 
 /** Check a parsed config; errors name the field. */

@@ -1,11 +1,15 @@
 // The pieces under the runner and the report: statistics, grid expansion, run patterns, parts, rotation data.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   flagsToArgv, incompleteBeta, loadConfig, matchRun, mean, partOf, planRuns, rotateQuarter, rotationSplit, shellQuote, std, studentTUpper,
   validateConfig, welchGreater, type ExperimentConfig,
 } from '../../src/experiment/index.js';
-import { REPO_ROOT } from '../helpers.js';
+import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+
+const tmp = makeTmpDir('wsel-grid-json-');
+afterAll(() => tmp.cleanup());
 
 describe('statistics', () => {
   it('mean and sample standard deviation', () => {
@@ -131,6 +135,14 @@ describe('grid expansion', () => {
     expect(bad((c) => { c.methods[2].kdFrom = { method: 't', dataset: 'big', sead: 0 }; })).toThrow(/unknown key "sead" \(did you mean "seed"\?\)/);
     expect(bad((c) => { c.claims = [{ id: 'x', title: 't', pairs: [['t', 'vit/ws']], dataset: ['small'] }]; })).toThrow(/claim "x": unknown key "dataset" \(did you mean "datasets"\?\)/);
     expect(bad((c) => { c.curves = [{ dataset: 'small', methods: ['t'], titel: 'x' }]; })).toThrow(/curves\[0\]: unknown key "titel" \(did you mean "title"\?\)/);
+  });
+
+  it('a config file that is not JSON, or nests without end, is refused naming the file and the field', () => {
+    const file = tmp.file('grid.json');
+    writeFileSync(file, '{"name": "x",');
+    expect(() => loadConfig(file)).toThrow(/grid\.json: not valid JSON \(/);
+    writeFileSync(file, `{"name": "x", "methods": ${'['.repeat(200)}${']'.repeat(200)}}`);
+    expect(() => loadConfig(file)).toThrow(/grid\.json: field "methods" nests deeper than 64 levels/);
   });
 
   it('the shipped grids pass the schema', () => {
