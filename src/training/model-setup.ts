@@ -6,7 +6,7 @@ import { openCheckpoint } from '../checkpoint/node/open.js';
 import type { CheckpointReader } from '../checkpoint/types.js';
 import type { Dataset } from '../data/index.js';
 import type { Model, ModelFamily } from '../models/index.js';
-import { loadIntoModel, modelTensorNames, specFromCheckpoint } from './checkpoint.js';
+import { loadIntoModel, MODEL_OPTIONS, modelTensorNames, specFromCheckpoint, type ModelOptionNames } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { initModel } from './init.js';
 import {
@@ -92,13 +92,17 @@ export function initialModel(opts: TrainOptions, o: ResolvedOptions, dataset: Da
   }
 }
 
-/** A model from a checkpoint that must be complete (a KD teacher, an evaluated model), in inference mode. */
-export function loadCompleteModel(file: string, family?: ModelFamily, config?: Record<string, unknown>): { model: Model; spec: ModelSpec } {
+/**
+ * A model from a checkpoint that must be complete (a KD teacher, an evaluated model), in inference mode; `options`
+ * names the options that gave `family` and `config`, for messages.
+ */
+export function loadCompleteModel(file: string, family?: ModelFamily, config?: Record<string, unknown>,
+  options: ModelOptionNames = MODEL_OPTIONS): { model: Model; spec: ModelSpec } {
   const reader = openCheckpoint(file);
   try {
-    const spec = withConfigErrors(() => specFromCheckpoint(reader, family, config ?? {}));
+    const spec = withConfigErrors(() => specFromCheckpoint(reader, family, config ?? {}, undefined, options));
     const model = buildModel(spec, 0);
-    const report = loadIntoModel(model, reader);
+    const report = loadIntoModel(model, reader, undefined, options);
     if (report.missing.length > 0) {
       throw new TrainingError(`${file}: incomplete model, missing ${report.missing.slice(0, 6).join(', ')}${report.missing.length > 6 ? `, ... (${report.missing.length})` : ''}`);
     }

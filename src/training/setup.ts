@@ -67,7 +67,7 @@ function makeSchedule(opts: TrainOptions, o: ResolvedOptions, stepsPerEpoch: num
 /** Knowledge distillation teacher: a complete model for the same labels and input, in inference mode. */
 function loadTeacher(opts: TrainOptions, o: ResolvedOptions, dataset: Dataset, spec: ModelSpec, side: number, log: (line: string) => void): Teacher | null {
   if (!opts.kd) return null;
-  const teacher = loadCompleteModel(opts.kd.teacher, opts.kd.family, opts.kd.config);
+  const teacher = loadCompleteModel(opts.kd.teacher, opts.kd.family, opts.kd.config, { family: 'kd.family', config: 'kd.config' });
   if (modelClasses(teacher.spec) !== dataset.classes) throw new TrainingError(`KD teacher ${opts.kd.teacher} has ${modelClasses(teacher.spec)} classes, the data ${dataset.classes}`);
   const ti = modelInput(teacher.spec);
   if (ti.channels !== modelInput(spec).channels || (ti.size !== null && ti.size !== side)) {
