@@ -1,12 +1,11 @@
 // safetensors reader: parse and strictly validate the JSON header at open, then read tensor byte ranges lazily
 // from the file's ByteSource.
-import { forEachJsonMember, parseJson, preview } from '../safe-json.js';
+import { forEachJsonMember, isObject, parseJson, preview } from '../safe-json.js';
 import { compareUtf8, decodeUtf8Strict, viewOf } from './bytes.js';
 import { byteLengthOf, dtypeSize, parseDType } from './dtype.js';
 import { rangeBuffer } from './range.js';
 import { readAt, readExact, type ByteSource } from './source.js';
 import { CheckpointError, type CheckpointReader, type DType, type TensorInfo } from './types.js';
-import { isObject } from '../json.js';
 
 /** Headers beyond this are refused as corrupt (the reference implementation's limit). */
 export const MAX_HEADER_BYTES = 100_000_000;

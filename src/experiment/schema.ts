@@ -3,8 +3,7 @@
 // typo such as "trainsize" would otherwise be ignored silently). Errors name the file and the field.
 import fs from 'node:fs';
 import { closest } from 'fastest-levenshtein';
-import { isObject } from '../json.js';
-import { parseJson } from '../safe-json.js';
+import { isObject, parseJson } from '../safe-json.js';
 import { ExperimentError, type ClaimSpec, type ExperimentConfig, type MethodSpec, type RunRef } from './config.js';
 
 // The keys each object of the schema may hold (see the interfaces in config.ts).

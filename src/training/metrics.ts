@@ -1,9 +1,8 @@
 // The run's log: one JSON object per line in DIR/metrics.jsonl (periodic steps and every epoch), kept in step
 // order across a resume (lines past the resumed step are dropped, as that part is recomputed).
 import fs from 'node:fs';
-import { isObject } from '../json.js';
 import { writeJsonAtomic } from '../run-folder/json-file.js';
-import { parseJson } from '../safe-json.js';
+import { isObject, parseJson } from '../safe-json.js';
 
 export interface StepRecord {
   type: 'step';

@@ -2,7 +2,7 @@
 // and predictions preprocess images exactly as training did: the stored geometry of the training images, how they
 // were fitted to the model's input, the normalization, and the names of the classes.
 import type { FitMode } from '../data/index.js';
-import { isObject } from '../json.js';
+import { isObject } from '../safe-json.js';
 import type { TrainData } from './data.js';
 import { modelInput, type ModelSpec } from './model-config.js';
 

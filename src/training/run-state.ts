@@ -1,7 +1,6 @@
 // A run's state between steps, saved with DIR/last.safetensors so that an interrupted run continues exactly where
 // it stopped, and the identity a resumed run must agree on.
-import { isObject } from '../json.js';
-import { parseJsonObject, type JsonFail } from '../safe-json.js';
+import { isObject, type JsonFail, parseJsonObject } from '../safe-json.js';
 import { OptionError, optionName, type RecordedOptions } from './options.js';
 
 /** What a resumed run must agree on with the run it continues. */
