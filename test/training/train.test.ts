@@ -103,7 +103,13 @@ describe('evaluation during training', () => {
     const data = tinyMnist(64, 300);
     const dir = tmp.file('subset');
     const lines: string[] = [];
-    const r = await train({ family: 'vit', config: TINY_VIT, data, batchSize: 16, epochs: 3, evalSubset: 100, out: dir, logEvery: 0, log: (l) => lines.push(l) });
+    const progress: string[] = [];
+    const r = await train({
+      family: 'vit', config: TINY_VIT, data, batchSize: 16, evalBatchSize: 64, epochs: 3, evalSubset: 100, out: dir, logEvery: 0, log: (l) => lines.push(l),
+      onEvalBatch: (done, total, split) => progress.push(`${split} ${done}/${total}`),
+    });
+    // Progress for every batch of every evaluation: 100 images are 2 batches of 64, all 300 at the end are 5.
+    expect(progress).toEqual(['test 1/2', 'test 2/2', 'test 1/2', 'test 2/2', 'test 1/5', 'test 2/5', 'test 3/5', 'test 4/5', 'test 5/5']);
     const recs = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'epoch');
     expect(recs.map((x) => x.eval_n)).toEqual([100, 100, 300]);
     expect(r.summary).toMatchObject({ eval_size: 300, eval_subset: 100 });
