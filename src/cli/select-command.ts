@@ -19,6 +19,7 @@ interface SelectFlags {
   exclude?: string;
   keepHead?: boolean;
   seed: string;
+  calib?: string;
   dtype?: string;
   studentTemplate?: string;
   teacherConfig?: string;
@@ -56,7 +57,8 @@ export function selectCommand(): Command {
     .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference; the default for vision models); whole keeps whole heads and key/value groups (the default for language models)').choices(['flat', 'whole']))
     .option('--exclude <components>', `comma-separated components left out for the trainer to initialize: ${COMPONENTS.filter((c) => c !== 'head').join(', ')}`)
     .option('--keep-head', 'keep the classifier head (only when student and teacher share the label set)')
-    .option('--seed <n>', 'seed for the random element rules', '0')
+    .option('--seed <n>', 'seed for the random element rules and the calibration images', '0')
+    .option('--calib <data[:n]>', `--elements activation: calibration images, n (default 256) of the train split of a data source as wsel train --data takes it (mnist, fashion-mnist, a folder), class-balanced and seeded by --seed`)
     .addOption(new Option('--dtype <type>', 'convert floating tensors on output (default: keep the teacher\'s dtypes)').choices(['f32', 'f16', 'bf16']))
     .option('--student-template <path>', 'generic mode: a checkpoint whose tensor names and shapes define the student')
     .option('--teacher-config <json>', 'corrections to the config inferred from the teacher\'s shapes, e.g. {"num_heads":12} (for a model folder: fields over its config.json)')
@@ -80,7 +82,10 @@ group with some of its own query heads; a smaller head_dim keeps rotary pairs (j
 
 Element rules: uniform (default; the paper's rule, bit-exact with its reference code), first, random (one
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;
-a negative control), magnitude (largest L1 norm over every tensor touching the space; a pruning baseline).`)
+a negative control), magnitude (largest L1 norm over every tensor touching the space; a pruning baseline),
+activation (largest activations of the teacher on --calib images: Minitron's statistic, the mean |activation|
+over an image's positions, L2 over images, summed over every LayerNorm output, fc2 input or attention output
+of the space).`)
     .action(async (flags: SelectFlags) => {
       const [{ select }, { parseSize }] = await Promise.all([import('../selection/select.js'), import('../checkpoint/sharded-writer.js')]);
       const arch = parseChoice('--arch', flags.arch, ARCH_NAMES) as ArchName;
@@ -100,7 +105,10 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      const progress = progressBar('select', flags.progress && !flags.json && Boolean(process.stderr.isTTY));
+      const showProgress = flags.progress && !flags.json && Boolean(process.stderr.isTTY);
+      const seed = parseIntArg('--seed', flags.seed);
+      const activation = await activationScores(flags, arch, seed, showProgress);
+      const progress = progressBar('select', showProgress);
       const result = (() => {
         try {
           return select({
@@ -115,7 +123,8 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
             heads: flags.heads as 'flat' | 'whole' | undefined,
             exclude: exclude as Component[],
             keepHead: Boolean(flags.keepHead),
-            seed: parseIntArg('--seed', flags.seed),
+            seed,
+            activation,
             dtype: flags.dtype as OutputDType | undefined,
             maxShardSize,
             onProgress: (done, total, tensor) => progress.update(done, total, tensor),
@@ -138,6 +147,28 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** Teachers the trainer can run on images, which the activation rule needs. */
+const CALIBRATED_ARCHS: readonly string[] = ['auto', 'vit', 'convnext', 'mixer'];
+
+/** `--elements activation`: run the teacher on the calibration images (src/training/calibrate.ts). */
+async function activationScores(flags: SelectFlags, arch: ArchName, seed: number, showProgress: boolean) {
+  if (flags.elements !== 'activation') {
+    if (flags.calib !== undefined) throw new UsageError(`--calib is used by --elements activation only (the rule here is ${flags.elements})`);
+    return undefined;
+  }
+  if (!CALIBRATED_ARCHS.includes(arch)) throw new UsageError(`--elements activation runs the teacher on images: ViT, ConvNeXt and MLP-Mixer teachers only, not --arch ${arch}`);
+  if (flags.calib === undefined) throw new UsageError('--elements activation needs calibration images: --calib DATA[:N], e.g. --calib mnist:256');
+  const { calibrate, parseCalibSpec } = await import('../training/calibrate.js');
+  const { data, images } = parseCalibSpec(flags.calib);
+  const bar = progressBar('calibrate', showProgress);
+  try {
+    const c = calibrate({ teacher: flags.teacher, data, images, seed, onBatch: (done, total) => bar.update(done, total) });
+    return { scores: c.scores, source: c.source };
+  } finally {
+    bar.stop();
+  }
 }
 
 function summarizeOmitted(omitted: { name: string; reason: string }[]): string {

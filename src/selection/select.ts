@@ -17,7 +17,7 @@ import type { CheckpointReader, CheckpointWriter, DType, TensorHeader } from '..
 import { VERSION } from '../version.js';
 import { GatherBuffers, gatherTensor } from './gather.js';
 import { declareHf, HF_DEFAULT_SHARD_SIZE, HfFolderOutput, openHfTeacher, type HfTeacher } from './hf-folder.js';
-import { ELEMENT_RULES, type ElementRule } from './index-rules.js';
+import { ELEMENT_RULES, SCORED_RULES, type ElementRule } from './index-rules.js';
 import type { LayerRule } from './layers.js';
 import { computeSpaceScores } from './magnitude.js';
 import {
@@ -49,11 +49,20 @@ export interface SelectRequest {
   exclude?: readonly Component[];
   keepHead?: boolean;
   seed?: number;
+  /** `elements: 'activation'`: every teacher space's scores from its activations on calibration data, and what
+   *  that data was (recorded in the output); computed by the caller (`calibrate` in src/training). */
+  activation?: ActivationScores;
   dtype?: OutputDType;
   /** Bytes per output shard; default: one file. */
   maxShardSize?: number;
   /** Called after each tensor is written. */
   onProgress?: (done: number, total: number, tensor: string) => void;
+}
+
+export interface ActivationScores {
+  scores: ReadonlyMap<string, Float64Array>;
+  /** How the scores were made (data, images, seed), as recorded in the output's metadata and sidecar. */
+  source: Readonly<Record<string, unknown>>;
 }
 
 export interface SelectResult {
@@ -142,8 +151,12 @@ function planOptions(req: SelectRequest, hf: boolean): PlanOptions {
     if (!COMPONENTS.includes(c)) throw new SelectionError(`unknown component "${c}" for --exclude (known: ${COMPONENTS.join(', ')})`);
   }
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new SelectionError(`--seed must be a non-negative integer, got ${options.seed}`);
+  if (options.elements === 'activation' && !req.activation) {
+    throw new SelectionError('--elements activation needs the teacher\'s activations on calibration data (--calib DATA[:N])');
+  }
+  if (req.activation && options.elements !== 'activation') throw new SelectionError(`activation scores were given, but the element rule is ${options.elements}`);
   if (req.arch === 'generic') {
-    if (options.elements === 'random' || options.elements === 'magnitude') {
+    if (options.elements === 'random' || SCORED_RULES.includes(options.elements)) {
       throw new SelectionError(`--elements ${options.elements} needs dimension spaces, which --arch generic does not have; use uniform, first or random-inconsistent, or a named --arch`);
     }
     if (options.heads === 'whole') throw new SelectionError('--heads whole needs an architecture with attention heads; --arch generic has none');
@@ -176,6 +189,7 @@ function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPla
     teacher: { file: path.basename(req.teacher), config: decls.teacher.config },
     student: { config: decls.student.config },
     options: { ...options, exclude: [...options.exclude], dtype: req.dtype ?? null },
+    ...(req.activation ? { calibration: req.activation.source } : {}),
     layer_map: plan.layerMap,
     spaces: Object.fromEntries(Object.entries(plan.spaces).map(([name, s]) => [name, {
       teacher_space: s.teacherSpace, teacher_size: s.teacherSize, student_size: s.studentSize, rule: s.rule,
@@ -211,7 +225,7 @@ export function select(req: SelectRequest): SelectResult {
     let scoreCache: Map<string, Float64Array> | undefined;
     const plan = planSelection({
       teacher: decls.teacher, student: decls.student, teacherShapes: shapesOf(reader), options,
-      scores: (space) => (scoreCache ??= computeSpaceScores(decls.teacher, reader)).get(space)!,
+      scores: (space) => (req.activation ? req.activation.scores : (scoreCache ??= computeSpaceScores(decls.teacher, reader))).get(space),
     });
     if (plan.tensors.length === 0) {
       throw new SelectionError(decls.student.tensors.length === 0
@@ -235,7 +249,10 @@ export function select(req: SelectRequest): SelectResult {
       format: 'pt',
       'wsel.version': VERSION,
       'wsel.arch': decls.arch,
-      'wsel.method': JSON.stringify({ elements: options.elements, layers: options.layers, heads: options.heads, exclude: options.exclude, keep_head: options.keepHead }),
+      'wsel.method': JSON.stringify({
+        elements: options.elements, layers: options.layers, heads: options.heads, exclude: options.exclude, keep_head: options.keepHead,
+        ...(req.activation ? { calibration: req.activation.source } : {}),
+      }),
       'wsel.seed': String(options.seed),
       'wsel.layer_map': JSON.stringify(plan.layerMap),
       'wsel.student_config': JSON.stringify(decls.student.config),

@@ -17,3 +17,6 @@ export {
 } from './trainer.js';
 export type { EpochRecord, StepRecord } from './metrics.js';
 export { recordedConfig } from '../arch/recorded-config.js';
+export {
+  activationScores, calibrate, parseCalibSpec, DEFAULT_CALIBRATION_IMAGES, type Calibration, type CalibrateOptions,
+} from './calibrate.js';

@@ -92,10 +92,45 @@ describe('wsel select', () => {
   it('--help teaches the options', () => {
     const r = wsel('select', '--help');
     expect(r.code).toBe(0);
-    for (const flag of ['--arch', '--teacher', '--student', '--out', '--elements', '--layers', '--heads', '--exclude', '--keep-head', '--seed', '--dtype', '--student-template', '--teacher-config', '--max-shard-size', '--json']) {
+    for (const flag of ['--arch', '--teacher', '--student', '--out', '--elements', '--layers', '--heads', '--exclude', '--keep-head', '--seed', '--calib', '--dtype', '--student-template', '--teacher-config', '--max-shard-size', '--json']) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain('Examples:');
+  });
+});
+
+describe('wsel select --elements activation', () => {
+  const shipped = path.join(REPO_ROOT, 'teachers/vit_fmnist.safetensors');
+  const run = (out: string, ...extra: string[]) => wsel('select', '--arch', 'vit', '--teacher', shipped, '--student', '{"embed_dim":64,"depth":4}', '--out', out, ...extra);
+
+  it('scores the teacher on --calib images: same bytes for the same seed, recorded in the output', () => {
+    const a = tmp.file('act-a.safetensors');
+    const b = tmp.file('act-b.safetensors');
+    expect(run(a, '--elements', 'activation', '--calib', 'mnist:64', '--seed', '1').code).toBe(0);
+    expect(run(b, '--elements', 'activation', '--calib', 'mnist:64', '--seed', '1').code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+    const record = JSON.parse(readFileSync(tmp.file('act-a.selection.json'), 'utf8'));
+    expect(record.calibration).toMatchObject({ data: 'mnist', images: 64, seed: 1, split: 'train' });
+    expect(record.spaces.embed.rule).toBe('activation');
+    const uniform = tmp.file('uniform.safetensors');
+    expect(run(uniform, '--elements', 'uniform').code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(uniform))).toBe(false);
+  });
+
+  it('refuses what it cannot do, naming the flag', () => {
+    const noCalib = run(tmp.file('x.safetensors'), '--elements', 'activation');
+    expect(noCalib.code).toBe(2);
+    expect(noCalib.stderr).toMatch(/--elements activation needs calibration images: --calib DATA\[:N\]/);
+    const unused = run(tmp.file('x.safetensors'), '--calib', 'mnist');
+    expect(unused.code).toBe(2);
+    expect(unused.stderr).toMatch(/--calib is used by --elements activation only/);
+    const generic = wsel('select', '--arch', 'generic', '--teacher', shipped, '--student-template', shipped, '--out', tmp.file('x.safetensors'), '--elements', 'activation', '--calib', 'mnist');
+    expect(generic.code).toBe(2);
+    expect(generic.stderr).toMatch(/ViT, ConvNeXt and MLP-Mixer teachers only/);
+    const tooMany = run(tmp.file('x.safetensors'), '--elements', 'activation', '--calib', 'mnist:70000');
+    expect(tooMany.code).toBe(1);
+    expect(tooMany.stderr).toMatch(/the train split of mnist has only 60000 images/);
+    expect(existsSync(tmp.file('x.safetensors'))).toBe(false);
   });
 });
 
