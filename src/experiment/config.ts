@@ -38,7 +38,8 @@ export interface MethodSpec {
   seeds?: number[];
   /** Runs of a lower stage are ordered first (default 1). */
   stage?: number;
-  /** `wsel select` flags (--out and --seed are added); the train run starts from its output. */
+  /** `wsel select` flags (--out and --seed are added; `{data}` in a value is the dataset's data source, e.g.
+   *  "calib": "{data}:256"); the train run starts from its output. */
   select?: Flags;
   /** The select teacher is another run's final.safetensors (instead of select.teacher). */
   selectFrom?: RunRef;
@@ -269,6 +270,11 @@ function resolveRef(ref: RunRef, dataset: string, seed: number): { method: strin
   return { method: r.method, dataset: r.dataset ?? dataset, seed: r.seed ?? seed };
 }
 
+/** Flags with `{data}` in string values replaced by the run's data source. */
+function withDataSource(flags: Flags, data: string): Flags {
+  return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, typeof v === 'string' ? v.replaceAll('{data}', data) : v]));
+}
+
 /** Train steps of a dataset entry at a scale (train sets drop their last short batch, as the loader does). */
 export function plannedSteps(d: DatasetSpec, batchSize: number, scale = 1): number {
   if (d.steps !== undefined) return Math.round(d.steps * scale);
@@ -313,7 +319,7 @@ export function planRuns(c: ExperimentConfig, root: string): PlannedRun[] {
         Object.assign(trainFlags, d.train ?? {}, m.train ?? {});
         const student = path.join(dir, 'student.safetensors');
         if (m.select) {
-          const sel: Flags = { ...m.select };
+          const sel: Flags = withDataSource(m.select, d.data);
           if (m.selectFrom) sel['teacher'] = refRun(m.selectFrom);
           if (typeof sel['teacher'] !== 'string') throw new ExperimentError(`method "${m.id}": select needs a teacher (or selectFrom)`);
           commands.push(['select', ...flagsToArgv({ ...sel, out: student, seed, progress: false })]);

@@ -77,6 +77,14 @@ describe('grid expansion', () => {
     expect(runs.find((r) => r.id === 'small/vit/ft/s0')!.commands[0]).toContain('res/big/t/s0/final.safetensors');
   });
 
+  it('{data} in a select flag is the dataset\'s data source', () => {
+    const c = structuredClone(CONFIG);
+    c.methods.push({ id: 'vit/act', select: { arch: 'vit', teacher: 't.safetensors', elements: 'activation', calib: '{data}:64' } });
+    const runs = planRuns(validateConfig(c), 'res');
+    expect(runs.find((r) => r.id === 'small/vit/act/s0')!.commands[0]).toContain('mnist:64');
+    expect(runs.find((r) => r.id === 'big/vit/act/s0')!.commands[0]).toContain('fashion-mnist:64');
+  });
+
   it('refuses references to runs the grid does not make', () => {
     const c = structuredClone(CONFIG);
     c.methods[2]!.kdFrom = { method: 't', dataset: 'small' };
