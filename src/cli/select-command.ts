@@ -1,7 +1,8 @@
 // `wsel select`: the CLI face of the selection library.
 import { Command, Option } from 'commander';
 import { COMPONENTS, type Component } from '../arch/types.js';
-import { ELEMENT_RULES } from '../selection/index-rules.js';
+import { ELEMENT_RULES, type ElementRule } from '../selection/index-rules.js';
+import { RECIPE_EVIDENCE, RECIPE_NAMES, type RecipeName } from '../selection/recipes.js';
 import { parseLayerRule } from '../selection/layers.js';
 import type { ArchName, OutputDType } from '../selection/select.js';
 import {
@@ -13,8 +14,9 @@ interface SelectFlags {
   teacher: string;
   student?: string;
   out: string;
-  elements: string;
-  layers: string;
+  recipe: string;
+  elements?: string;
+  layers?: string;
   heads?: string;
   exclude?: string;
   keepHead?: boolean;
@@ -52,9 +54,10 @@ export function selectCommand(): Command {
     .requiredOption('--teacher <path>', 'teacher checkpoint: .safetensors, sharded *.safetensors.index.json, PyTorch .pth/.bin, or a Hugging Face model folder')
     .option('--student <json>', 'student config overrides over the teacher\'s (timm names; config.json names for language models, e.g. hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim), inline JSON or a .json file')
     .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size and more than one shard: X-0000i-of-0000n.safetensors + X.safetensors.index.json, else X.safetensors); for a Hugging Face teacher, a new folder')
-    .addOption(new Option('--elements <rule>', 'element selection').choices(ELEMENT_RULES as string[]).default('uniform'))
-    .option('--layers <rule>', 'layer selection: first, uniform, last, middle, or teacher indices "0,2,4" / per stage [[0,1],[0,2]]', 'first')
-    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference; the default for vision models); whole keeps whole heads and key/value groups (the default for language models)').choices(['flat', 'whole']))
+    .addOption(new Option('--recipe <name>', `where --elements, --layers and --heads come from when not given: best (per family, the recipe the project's evidence chose: ${RECIPE_EVIDENCE}) or reference (the paper's rule: uniform elements, first-N layers, flat heads; bit-exact with its reference code)`).choices(RECIPE_NAMES as string[]).default('best'))
+    .addOption(new Option('--elements <rule>', 'element selection (default: from --recipe)').choices(ELEMENT_RULES as string[]))
+    .option('--layers <rule>', 'layer selection: first, uniform, last, middle, or teacher indices "0,2,4" / per stage [[0,1],[0,2]] (default: from --recipe)')
+    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (the reference); whole keeps whole heads and key/value groups (always for language models) (default: from --recipe)').choices(['flat', 'whole']))
     .option('--exclude <components>', `comma-separated components left out for the trainer to initialize: ${COMPONENTS.filter((c) => c !== 'head').join(', ')}`)
     .option('--keep-head', 'keep the classifier head (only when student and teacher share the label set)')
     .option('--seed <n>', 'seed for the random element rules and the calibration images', '0')
@@ -80,7 +83,11 @@ the MLP keeps the teacher's ratio to hidden_size unless given; num_key_value_hea
 divides the heads, else the teacher's query heads per group is kept. Each student key/value group is a teacher
 group with some of its own query heads; a smaller head_dim keeps rotary pairs (j, j + head_dim/2) together.
 
-Element rules: uniform (default; the paper's rule, bit-exact with its reference code), first, random (one
+Recipes: --recipe best (the default) takes, per family, the element, layer and head rules that won the
+project's recipe grid (experiments/recipes.json: chosen on validation accuracy, confirmed on the test split;
+the evidence is in ${RECIPE_EVIDENCE}); --recipe reference is the paper's rule. Flags given override either.
+
+Element rules: uniform (the paper's rule, bit-exact with its reference code), first, random (one
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;
 a negative control), magnitude (largest L1 norm over every tensor touching the space; a pruning baseline),
 activation (largest activations of the teacher on --calib images: Minitron's statistic, the mean |activation|
@@ -101,7 +108,7 @@ of the space).`)
       }
       let layers;
       try {
-        layers = parseLayerRule(flags.layers);
+        layers = flags.layers === undefined ? undefined : parseLayerRule(flags.layers);
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
@@ -118,7 +125,8 @@ of the space).`)
             student: flags.student ? parseJsonArg('--student', flags.student) : undefined,
             studentTemplate: flags.studentTemplate,
             teacherConfig: flags.teacherConfig ? parseJsonArg('--teacher-config', flags.teacherConfig) : undefined,
-            elements: flags.elements as never,
+            recipe: flags.recipe as RecipeName,
+            elements: flags.elements as ElementRule | undefined,
             layers,
             heads: flags.heads as 'flat' | 'whole' | undefined,
             exclude: exclude as Component[],
@@ -155,7 +163,7 @@ const CALIBRATED_ARCHS: readonly string[] = ['auto', 'vit', 'convnext', 'mixer']
 /** `--elements activation`: run the teacher on the calibration images (src/training/calibrate.ts). */
 async function activationScores(flags: SelectFlags, arch: ArchName, seed: number, showProgress: boolean) {
   if (flags.elements !== 'activation') {
-    if (flags.calib !== undefined) throw new UsageError(`--calib is used by --elements activation only (the rule here is ${flags.elements})`);
+    if (flags.calib !== undefined) throw new UsageError(`--calib is used by --elements activation only (the rule here is ${flags.elements ?? `--recipe ${flags.recipe}'s`})`);
     return undefined;
   }
   if (!CALIBRATED_ARCHS.includes(arch)) throw new UsageError(`--elements activation runs the teacher on images: ViT, ConvNeXt and MLP-Mixer teachers only, not --arch ${arch}`);

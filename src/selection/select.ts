@@ -20,9 +20,8 @@ import { declareHf, HF_DEFAULT_SHARD_SIZE, HfFolderOutput, openHfTeacher, type H
 import { ELEMENT_RULES, SCORED_RULES, type ElementRule } from './index-rules.js';
 import type { LayerRule } from './layers.js';
 import { computeSpaceScores } from './magnitude.js';
-import {
-  DEFAULT_PLAN_OPTIONS, planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan,
-} from './plan.js';
+import { planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan } from './plan.js';
+import { RECIPE_NAMES, recipeFor, type RecipeName } from './recipes.js';
 
 export type ArchName = 'auto' | 'vit' | 'convnext' | 'mixer' | 'generic' | 'hf' | 'llama' | 'gpt2' | 'bert';
 export const ARCH_NAMES: readonly ArchName[] = ['auto', 'vit', 'convnext', 'mixer', 'generic', 'hf', 'llama', 'gpt2', 'bert'];
@@ -43,6 +42,8 @@ export interface SelectRequest {
   studentTemplate?: string;
   /** Corrections to the config inferred from the teacher's shapes (e.g. num_heads). */
   teacherConfig?: Record<string, unknown>;
+  /** Where elements, layers and heads come from when not given (default best: the evidence's choice per family). */
+  recipe?: RecipeName;
   elements?: ElementRule;
   layers?: LayerRule;
   heads?: HeadMode;
@@ -135,12 +136,14 @@ function declareHfTeacher(req: SelectRequest, hf: HfTeacher, reader: CheckpointR
   return { hfDecls, decls: { teacher: hfDecls.teacher, student: hfDecls.student, arch: hf.family.name } };
 }
 
-function planOptions(req: SelectRequest, hf: boolean): PlanOptions {
+function planOptions(req: SelectRequest, family: string): PlanOptions {
+  const recipeName = req.recipe ?? 'best';
+  if (!RECIPE_NAMES.includes(recipeName)) throw new SelectionError(`unknown recipe "${recipeName}" (known: ${RECIPE_NAMES.join(', ')})`);
+  const recipe = recipeFor(recipeName, family);
   const options: PlanOptions = {
-    elements: req.elements ?? DEFAULT_PLAN_OPTIONS.elements,
-    layers: req.layers ?? DEFAULT_PLAN_OPTIONS.layers,
-    // Language models keep whole heads by default: grouped-query attention and rotary embeddings stay valid.
-    heads: req.heads ?? (hf ? 'whole' : DEFAULT_PLAN_OPTIONS.heads),
+    elements: req.elements ?? recipe.elements,
+    layers: req.layers ?? recipe.layers,
+    heads: req.heads ?? recipe.heads,
     exclude: req.exclude ?? [],
     keepHead: req.keepHead ?? false,
     seed: req.seed ?? 0,
@@ -188,7 +191,7 @@ function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPla
     arch: decls.arch,
     teacher: { file: path.basename(req.teacher), config: decls.teacher.config },
     student: { config: decls.student.config },
-    options: { ...options, exclude: [...options.exclude], dtype: req.dtype ?? null },
+    options: { recipe: req.recipe ?? 'best', ...options, exclude: [...options.exclude], dtype: req.dtype ?? null },
     ...(req.activation ? { calibration: req.activation.source } : {}),
     layer_map: plan.layerMap,
     spaces: Object.fromEntries(Object.entries(plan.spaces).map(([name, s]) => [name, {
@@ -218,10 +221,10 @@ export function select(req: SelectRequest): SelectResult {
   if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
   const hf = HF_ARCHS.has(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
     ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
-  const options = planOptions(req, hf !== null);
   const reader = openCheckpoint(req.teacher);
   try {
     const { decls, hfDecls } = hf ? declareHfTeacher(req, hf, reader) : { decls: declare(req, reader), hfDecls: null };
+    const options = planOptions(req, decls.arch);
     let scoreCache: Map<string, Float64Array> | undefined;
     const plan = planSelection({
       teacher: decls.teacher, student: decls.student, teacherShapes: shapesOf(reader), options,

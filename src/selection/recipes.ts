@@ -1,0 +1,33 @@
+// Selection recipes: the element, layer and head rules `wsel select` uses where the user gives none.
+// `reference` is the paper's rule (bit-exact with its reference code); `best` (the default) is, per family, the
+// recipe the project's evidence chose: experiments/recipes.json, chosen on validation accuracy and confirmed on
+// the test split (experiments/RESULTS.md). A family without evidence uses the reference.
+import type { ElementRule } from './index-rules.js';
+import type { LayerRuleName } from './layers.js';
+import type { HeadMode } from './plan.js';
+
+export type RecipeName = 'best' | 'reference';
+export const RECIPE_NAMES: readonly RecipeName[] = ['best', 'reference'];
+
+export interface Recipe {
+  elements: ElementRule;
+  layers: LayerRuleName;
+  heads: HeadMode;
+}
+
+/** Where the evidence behind `best` is, for help texts and errors. */
+export const RECIPE_EVIDENCE = 'experiments/RESULTS.md';
+
+export const REFERENCE_RECIPE: Recipe = { elements: 'uniform', layers: 'first', heads: 'flat' };
+
+/** The recipe the evidence chose, per family (families not listed: the reference). */
+export const BEST_RECIPES: Readonly<Record<string, Recipe>> = {};
+
+/** Language models keep whole heads and key/value groups whatever the recipe: grouped-query attention and rotary
+ *  embeddings stay valid only that way. */
+const WHOLE_HEAD_FAMILIES: ReadonlySet<string> = new Set(['llama', 'gpt2', 'bert']);
+
+export function recipeFor(name: RecipeName, family: string): Recipe {
+  const recipe = name === 'best' ? BEST_RECIPES[family] ?? REFERENCE_RECIPE : REFERENCE_RECIPE;
+  return WHOLE_HEAD_FAMILIES.has(family) ? { ...recipe, heads: 'whole' } : recipe;
+}
