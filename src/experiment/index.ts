@@ -4,6 +4,7 @@ export {
   type ClaimSpec, type CurveSpec, type DatasetSpec, type ExperimentConfig, type Flags, type FlagValue, type MethodSpec, type PlannedRun, type RunRef,
 } from './config.js';
 export { changedRuns, collectRecords, quitRunningCommands, runKey, isFinished, runGrid, writeResults, CONFIG_COPY, RESULTS_FILE, WSEL_BIN, type RunGridOptions, type RunGridResult, type RunRecord } from './runner.js';
+export { verifyReselections, type ReselectResult } from './reselect.js';
 export { analyze, estimateRuntime, ALPHA, RULE, type Analysis, type ClaimResult, type Verdict } from './analyze.js';
 export { changedText, renderHtml, renderMarkdown, writeReport, formatDuration } from './report.js';
 export { mean, std, welchGreater, studentTUpper, incompleteBeta, logGamma } from './stats.js';

@@ -60,7 +60,7 @@ export interface RunRecord {
   changed?: string;
 }
 
-interface RunMeta {
+export interface RunMeta {
   id: string;
   commands: string[];
   /** Each command's argv (JSON) with paths inside the results folder written relative to it (see runKey). */
@@ -69,9 +69,11 @@ interface RunMeta {
   finished?: string;
   wall_seconds?: number;
   error?: string;
+  /** Set when a changed select command was verified to select the same student (reselect.ts). */
+  reselected?: { at: string; previous_commands: string[]; note: string };
 }
 
-function readMeta(dir: string): RunMeta | null {
+export function readMeta(dir: string): RunMeta | null {
   try {
     return JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunMeta;
   } catch {
@@ -79,14 +81,14 @@ function readMeta(dir: string): RunMeta | null {
   }
 }
 
-function writeJsonAtomic(file: string, value: unknown): void {
+export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`);
   fs.renameSync(tmp, file);
 }
 
 /** A run's commands as printed and recorded in run.json. */
-const printedCommands = (r: PlannedRun): string[] => r.commands.map((c) => shellQuote(['wsel', ...c]));
+export const printedCommands = (r: PlannedRun): string[] => r.commands.map((c) => shellQuote(['wsel', ...c]));
 
 /**
  * What a run's commands mean, independent of how the results folder is spelled (relative, absolute, ./):
