@@ -12,10 +12,14 @@ import path from 'node:path';
 import type { PlannedRun } from './config.js';
 import { changedRuns, printedCommands, readMeta, runKey, WSEL_BIN, writeJsonAtomic } from './runner.js';
 
-/** The parts of a selection record that determine the student (not the tool version or how it was asked). */
+/**
+ * The parts of a selection record that determine the student: not the tool version or how it was asked, nor the
+ * order of the tensors in the file (a model loads them by name).
+ */
 function selectionOf(record: Record<string, unknown>): string {
   const { recipe: _recipe, ...rules } = (record['options'] ?? {}) as Record<string, unknown>;
-  return JSON.stringify([record['arch'], record['teacher'], record['student'], rules, record['layer_map'], record['spaces'], record['tensors'], record['omitted']]);
+  const tensors = [...((record['tensors'] ?? []) as { name: string }[])].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  return JSON.stringify([record['arch'], record['teacher'], record['student'], rules, record['layer_map'], record['spaces'], tensors, record['omitted']]);
 }
 
 function readJson(file: string): Record<string, unknown> | null {
