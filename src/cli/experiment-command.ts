@@ -1,4 +1,6 @@
 // `wsel experiment`: run a grid of `wsel select` + `wsel train` commands declared in a JSON file, resumably.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { parseIntArg, UsageError } from './common.js';
 
@@ -59,7 +61,7 @@ Examples:
 
 Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 bad flags, 130 stopped (resumable).`)
     .action(async (configFile: string, flags: ExperimentFlags) => {
-      const { loadConfig, planRuns, matchRun, partOf, runGrid, collectRecords, changedRuns, quitRunningCommands, shellQuote, isFinished, writeResults, ExperimentError } = await import('../experiment/index.js');
+      const { loadConfig, planRuns, matchRun, partOf, runGrid, collectRecords, changedRuns, quitRunningCommands, shellQuote, isFinished, writeResults, CONFIG_COPY, ExperimentError } = await import('../experiment/index.js');
       const threads = parseIntArg('--threads', flags.threads ?? '1', 1);
       const p = flags.parts ? parseParts(flags.parts) : null;
       const config = loadConfig(configFile);
@@ -86,6 +88,8 @@ Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 b
         const v = verifyReselections(all, selected, { ...process.env, OPENBLAS_NUM_THREADS: String(threads) }, (line) => process.stderr.write(`${line}\n`));
         for (const [id, why] of v.remaining) process.stdout.write(`changed  ${id}  (${why})\n`);
         process.stdout.write(`${v.verified.length} changed run${v.verified.length === 1 ? '' : 's'} verified to select the same student and kept; ${v.remaining.size} still changed${v.remaining.size ? ' (--rerun-changed redoes them)' : ''}\n`);
+        // The recorded runs now follow this config: it is the copy reports read.
+        writeFileSync(path.join(root, CONFIG_COPY), `${JSON.stringify(config, null, 2)}\n`);
         writeResults(root, all);
         return;
       }
