@@ -77,6 +77,34 @@ export interface ClaimSpec {
   ratio?: number;
 }
 
+/**
+ * A choice among methods (e.g. selection recipes of one family): the candidate with the highest validation
+ * accuracy (final model, mean over seeds, averaged over the train sets) is chosen; it is then compared on the
+ * test split with the reference and the baselines (the headline of the report).
+ */
+export interface ChoiceSpec {
+  id: string;
+  title: string;
+  candidates: string[];
+  /** The method the choice replaces (the paper's rule). */
+  reference: string;
+  /** Random inits and pruning baselines the chosen method is compared with on the test split. */
+  baselines: string[];
+  /** Default: every dataset a candidate runs on. */
+  datasets?: string[];
+}
+
+/** How a student's gain over random init follows its teacher's accuracy: one method per teacher checkpoint. */
+export interface TeacherQualitySpec {
+  id: string;
+  title: string;
+  /** The random-init method the gain is measured against. */
+  baseline: string;
+  /** Each teacher: the method selecting from it and the teacher's own test accuracy (0..1). */
+  points: { method: string; teacherAccuracy: number; teacher: string }[];
+  datasets?: string[];
+}
+
 export interface CurveSpec {
   title?: string;
   dataset: string;
@@ -92,6 +120,8 @@ export interface ExperimentConfig {
   train?: Flags;
   methods: MethodSpec[];
   claims?: ClaimSpec[];
+  choices?: ChoiceSpec[];
+  teacherQuality?: TeacherQualitySpec[];
   curves?: CurveSpec[];
   /** Keep every run's checkpoints (default: only final.safetensors of runs other runs start from). */
   keepCheckpoints?: boolean;
@@ -202,8 +232,33 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
       throw new ExperimentError(`${where}: every curve needs a known "dataset" and a list of known "methods"`);
     }
   }
+  validateHeadline(c, ids, where);
   rejectCycles(c, where);
   return c;
+}
+
+/** `choices` and `teacherQuality`: ids are words, every method and dataset named is declared. */
+function validateHeadline(c: ExperimentConfig, ids: ReadonlySet<string>, where: string): void {
+  for (const [key, list] of [['choices', c.choices], ['teacherQuality', c.teacherQuality]] as const) {
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new ExperimentError(`${where}: "${key}" must be a list`);
+    for (const item of list as unknown[]) {
+      if (!isObject(item) || typeof item['id'] !== 'string' || !/^[A-Za-z0-9._-]+$/.test(item['id']) || typeof item['title'] !== 'string') {
+        throw new ExperimentError(`${where}: every entry of "${key}" needs an "id" (a word) and a "title"`);
+      }
+      const bad = (what: string): never => { throw new ExperimentError(`${where}: ${key} "${item['id']}": ${what}`); };
+      const named: unknown[] = key === 'choices'
+        ? [...(isWordList(item['candidates']) && item['candidates'].length ? item['candidates'] : bad('"candidates" must be a non-empty list of methods')),
+          typeof item['reference'] === 'string' ? item['reference'] : bad('"reference" must be a method'),
+          ...(isWordList(item['baselines']) ? item['baselines'] : bad('"baselines" must be a list of methods'))]
+        : [typeof item['baseline'] === 'string' ? item['baseline'] : bad('"baseline" must be a method'),
+          ...(Array.isArray(item['points']) && item['points'].length && item['points'].every((p) => isObject(p) && typeof p['method'] === 'string'
+            && typeof p['teacher'] === 'string' && typeof p['teacherAccuracy'] === 'number' && p['teacherAccuracy'] >= 0 && p['teacherAccuracy'] <= 1)
+            ? (item['points'] as { method: string }[]).map((p) => p.method) : bad('"points" must be a list of {method, teacher, teacherAccuracy (0..1)}'))];
+      for (const m of named) if (!ids.has(m as string)) bad(`unknown method "${String(m)}"`);
+      if (item['datasets'] !== undefined && !(isWordList(item['datasets']) && item['datasets'].every((d) => d in c.datasets))) bad('"datasets" must be a list of declared dataset ids');
+    }
+  }
 }
 
 const isWordList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
