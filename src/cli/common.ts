@@ -12,25 +12,40 @@ export class UsageError extends WselError {
 
 /** Parse a JSON object given inline or as a path to a .json file. */
 export function parseJsonArg(flag: string, text: string): Record<string, unknown> {
-  let source = text;
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{') && existsSync(text)) {
-    try {
-      source = readFileSync(text, 'utf8');
-    } catch (e) {
-      throw new UsageError(`${flag}: cannot read ${text}: ${(e as Error).message}`);
-    }
+  const inline = /^\s*[{[]/.test(text);
+  if (!inline && !existsSync(text)) {
+    // A name with a folder or an extension is a file the user meant; anything else was meant as JSON.
+    if (/[\\/]|\.\w+$/.test(text)) throw new UsageError(`${flag} ${text}: file not found`);
+    throw new UsageError(`${flag}: "${text}" is neither a JSON object nor a file; give '{"embed_dim":192}' or a .json file`);
   }
+  const source = inline ? text : readJsonFile(flag, text);
   let value: unknown;
   try {
     value = JSON.parse(source);
   } catch (e) {
-    throw new UsageError(`${flag}: not valid JSON (${(e as Error).message}); give an object like '{"embed_dim":192}' or a .json file`);
+    // JSON.parse quotes the text it failed on; for a file that can be a screenful (or binary), so it is cut.
+    const why = (e as Error).message.replace(/, ".*"(?:\.\.\.)? is not valid JSON$/s, '');
+    if (!inline) throw new UsageError(`${flag} ${text}: not valid JSON (${why})`);
+    throw new UsageError(`${flag}: not valid JSON (${why}); give an object like '{"embed_dim":192}' or a .json file`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UsageError(`${flag}: expected a JSON object, got ${JSON.stringify(value)}`);
+    throw new UsageError(`${flag}: expected a JSON object, got ${inline ? JSON.stringify(value) : `${Array.isArray(value) ? 'an array' : typeof value} in ${text}`}`);
   }
   return value as Record<string, unknown>;
+}
+
+function readJsonFile(flag: string, file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  // A checkpoint given where a config belongs: say so instead of printing its bytes.
+  if (bytes.subarray(0, 4096).includes(0)) {
+    throw new UsageError(`${flag} ${file}: a binary file (a checkpoint?), not a JSON config`);
+  }
+  return bytes.toString('utf8');
 }
 
 export function parseIntArg(flag: string, text: string, min = 0): number {

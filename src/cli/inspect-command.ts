@@ -13,6 +13,10 @@ export interface InspectReport {
   dtypes: Record<string, number>;
   architecture: string | null;
   config: Record<string, unknown> | null;
+  /** Config fields the tensor shapes do not show and the file does not record: their values are assumptions. */
+  assumed: string[];
+  /** timm model names with exactly this checkpoint's tensor names and shapes (any classifier size). */
+  timm_names: string[];
   /** For a Hugging Face model folder: what its config.json says, and how the weights match the family. */
   hf: HfReport | null;
 }
@@ -31,9 +35,9 @@ export interface HfReport {
 }
 
 export async function inspectCheckpoint(file: string): Promise<InspectReport> {
-  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }, { inferWithRecord }] = await Promise.all([
+  const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }, { inferConfigFromFile, recordedConfig }, { matchTimmNames }] = await Promise.all([
     import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/open.js'), import('../arch/hf-config.js'),
-    import('../arch/recorded-config.js'),
+    import('../arch/recorded-config.js'), import('../arch/timm-names.js'),
   ]);
   const reader = openCheckpoint(file);
   try {
@@ -41,6 +45,13 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
     const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
     const hf = isHfFolder(file) ? await inspectHf(file, shapes) : null;
     const family = hf ? null : detectFamily(shapes);
+    const inferred = family ? inferConfigFromFile(family, shapes, reader.metadata) : null;
+    // A name must also agree with what the file records beyond shapes (a head count).
+    const recorded = recordedConfig(reader.metadata) ?? {};
+    // (Layer-scale initial values are not matched: training moves the scales away from them.)
+    const known = Object.fromEntries((family?.unseenByShapes ?? [])
+      .filter((k) => k in recorded && !inferred!.assumed.includes(k) && !/init_value/.test(k))
+      .map((k) => [k, inferred!.config[k]]));
     const dtypes: Record<string, number> = {};
     let parameters = 0;
     let bytes = 0;
@@ -60,7 +71,9 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
       bytes,
       dtypes,
       architecture: hf ? hf.architecture : family?.name ?? null,
-      config: hf ? hf.config : family ? inferWithRecord(family, shapes, reader.metadata) : null,
+      config: hf ? hf.config : inferred?.config ?? null,
+      assumed: inferred?.assumed ?? [],
+      timm_names: family && inferred ? matchTimmNames(family, inferred.config, shapes, known) : [],
       hf: hf?.report ?? null,
     };
   } finally {
@@ -112,6 +125,8 @@ export function inspectCommand(): Command {
         `${report.path}: ${report.format}, ${report.files.length} file(s)`,
         `architecture: ${report.architecture ?? 'not recognised (use --arch generic to select from it)'}`,
         ...(report.hf ? hfLines(report.hf) : report.config ? [`config: ${JSON.stringify(report.config)}`] : []),
+        ...(report.assumed.length ? [`assumed (not shown by the shapes, not recorded in the file): ${report.assumed.join(', ')}`] : []),
+        ...(report.architecture && !report.hf ? [`timm names with these shapes: ${report.timm_names.length ? report.timm_names.join(', ') : 'none'}`] : []),
         `tensors: ${report.tensors.length}, parameters: ${formatCount(report.parameters)} (${report.parameters}), size: ${formatBytes(report.bytes)}`,
         `dtypes: ${Object.entries(report.dtypes).map(([d, n]) => `${d} ${formatCount(n)}`).join(', ')}`,
         ...(Object.keys(report.metadata).length ? [`metadata: ${Object.keys(report.metadata).join(', ')}`] : []),

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../arch/config-util.js';
 import { companionFiles, readHfConfig, studentHfJson, type HfFamily, type HfJson } from '../arch/hf-config.js';
-import { HF_FAMILIES, hfFamilyFor } from '../arch/index.js';
+import { HF_FAMILIES, hfFamilyFor, isHfFamilyName } from '../arch/index.js';
 import type { ArchDecl } from '../arch/types.js';
 import { fsyncDir } from '../checkpoint/io.js';
 import type { CheckpointReader } from '../checkpoint/types.js';
@@ -29,7 +29,7 @@ export interface HfTeacher {
 export function openHfTeacher(teacher: string, arch: string, corrections?: Record<string, unknown>): HfTeacher {
   const dir = isDirectory(teacher) ? teacher : path.dirname(teacher);
   const json = { ...readHfConfig(dir), ...corrections };
-  const named = HF_FAMILIES[arch];
+  const named = isHfFamilyName(arch) ? HF_FAMILIES[arch] : undefined;
   if (named) {
     const type = json.model_type;
     const other = Object.values(HF_FAMILIES).find((f) => f !== named && typeof type === 'string' && f.modelTypes.includes(type));

@@ -5,10 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { declareFromShapes } from '../arch/generic.js';
 import { isHfFolder } from '../arch/hf-config.js';
-import { detectFamily, FAMILIES } from '../arch/index.js';
-import { inferWithRecord } from '../arch/recorded-config.js';
-import type { ArchDecl, Component } from '../arch/types.js';
-import { COMPONENTS } from '../arch/types.js';
+import {
+  ARCH_NAMES, detectFamily, FAMILIES, isHfFamilyName, isVisionFamilyName, type ArchName,
+} from '../arch/index.js';
+import { ConfigError } from '../arch/config-util.js';
+import { inferWithRecord, recordedConfig } from '../arch/recorded-config.js';
+import type { ArchDecl, Component, Family } from '../arch/types.js';
+import { COMPONENTS, tensorShape } from '../arch/types.js';
 import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
 import { openCheckpoint } from '../checkpoint/open.js';
 import { tempPathFor } from '../checkpoint/io.js';
@@ -23,10 +26,7 @@ import { computeSpaceScores } from './magnitude.js';
 import { planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan } from './plan.js';
 import { RECIPE_NAMES, recipeFor, type RecipeName } from './recipes.js';
 
-export type ArchName = 'auto' | 'vit' | 'convnext' | 'mixer' | 'generic' | 'hf' | 'llama' | 'gpt2' | 'bert';
-export const ARCH_NAMES: readonly ArchName[] = ['auto', 'vit', 'convnext', 'mixer', 'generic', 'hf', 'llama', 'gpt2', 'bert'];
-/** Families read from a Hugging Face folder (config.json); "hf" picks one from its model_type. */
-const HF_ARCHS: ReadonlySet<ArchName> = new Set(['hf', 'llama', 'gpt2', 'bert']);
+export { ARCH_NAMES, type ArchName } from '../arch/family-names.js';
 export type OutputDType = 'f32' | 'f16' | 'bf16';
 const OUTPUT_DTYPES: Record<OutputDType, DType> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 
@@ -106,7 +106,7 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
       template.close();
     }
   }
-  const family = req.arch === 'auto' ? detectFamily(shapes) : FAMILIES[req.arch];
+  const family = req.arch === 'auto' ? detectFamily(shapes) : isVisionFamilyName(req.arch) ? FAMILIES[req.arch] : null;
   if (!family && req.arch === 'auto') {
     throw new SelectionError(`${teacher.path}: the architecture cannot be told from the tensor names; give --arch (generic works for any model, given --student-template)`);
   }
@@ -120,9 +120,39 @@ function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
   } catch (e) {
     throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
   }
-  if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
-  const studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
+  if (req.teacherConfig) {
+    teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
+    checkTeacherShapes(family.declare(teacherConfig), shapes, teacher.path, req.teacherConfig);
+  }
+  let studentConfig: Record<string, unknown>;
+  try {
+    studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
+  } catch (e) {
+    const guessed = unrecordedFields(family, teacher.metadata, req.teacherConfig).filter((f) => (e as Error).message.includes(f));
+    if (!(e instanceof ConfigError) || guessed.length === 0) throw e;
+    throw new ConfigError(`${e.message} (the teacher's ${guessed.join(', ')} is not recorded in ${teacher.path} and was assumed; --teacher-config '{"${guessed[0]}":...}' gives it)`);
+  }
+  family.checkStudent?.(teacherConfig, studentConfig);
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
+}
+
+/** A corrected teacher config (or a timm name) must describe the tensors the teacher file has. */
+function checkTeacherShapes(decl: ArchDecl, shapes: ReadonlyMap<string, readonly number[]>, file: string, given: Record<string, unknown>): void {
+  const wrong = decl.tensors.filter((t) => !t.optional || shapes.has(t.name)).flatMap((t) => {
+    const want = tensorShape(decl, t);
+    const got = shapes.get(t.name);
+    if (got && got.length === want.length && got.every((n, i) => n === want[i])) return [];
+    return [`${t.name} is ${got ? `[${got.join(', ')}]` : 'missing'} in the file, [${want.join(', ')}] for it`];
+  });
+  if (wrong.length === 0) return;
+  const what = typeof given.name === 'string' && Object.keys(given).length === 1 ? `"${given.name}"` : JSON.stringify(given);
+  throw new SelectionError(`${file}: --teacher-config ${what} describes other shapes than the teacher's: ${wrong.slice(0, 3).join('; ')}${wrong.length > 3 ? `; ... (${wrong.length} in all)` : ''}`);
+}
+
+/** Config fields of the teacher that neither its shapes, its recorded config nor the user said. */
+function unrecordedFields(family: Family<any>, metadata: Readonly<Record<string, string>>, corrections?: Record<string, unknown>): string[] {
+  const recorded = recordedConfig(metadata) ?? {};
+  return (family.unseenByShapes ?? []).filter((f) => !(f in recorded) && !(corrections && (f in corrections || 'name' in corrections)));
 }
 
 function requireStudent(req: SelectRequest, arch: string): Record<string, unknown> {
@@ -199,7 +229,7 @@ function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPla
       indices: indexList(s.indices),
     }])),
     tensors: plan.tensors.map((t) => ({
-      name: t.name, source: t.source, dtype: dtypes.get(t.name), shape: t.shape, teacher_shape: t.teacherShape,
+      name: t.name, source: t.source, dtype: dtypes.get(t.name), shape: t.shape, teacher_shape: t.sourceShape,
       axes: t.axes.map((a) => {
         const space = plan.spaces[a.space];
         const shared = space && (space.indices === a.indices);
@@ -219,7 +249,8 @@ function writeAtomically(file: string, text: string): () => void {
 /** Run a selection end to end. Throws CheckpointError / SelectionError / ConfigError with a clear message. */
 export function select(req: SelectRequest): SelectResult {
   if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
-  const hf = HF_ARCHS.has(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
+  // Families read from a Hugging Face folder (config.json); "hf" picks one from its model_type.
+  const hf = req.arch === 'hf' || isHfFamilyName(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
     ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
   const reader = openCheckpoint(req.teacher);
   try {

@@ -4,6 +4,7 @@ import {
   wasmSgemm, wasmSgemmBatched,
 } from '../../src/engine/blas.js';
 import { wasmUnavailableReason } from '../../src/engine/blas-wasm.js';
+import { available } from '../requirements.js';
 
 type Sgemm = typeof sgemm;
 type SgemmBatched = typeof sgemmBatched;
@@ -176,7 +177,7 @@ it('JavaScript kernels match the reference on products larger than every cache b
 });
 
 const loaded = loadOpenBlasAddon();
-const addon = 'addon' in loaded ? loaded.addon : undefined;
+const addon = available('openblas') && 'addon' in loaded ? loaded.addon : undefined;
 const skipNote = 'reason' in loaded ? ` (SKIPPED: ${loaded.reason})` : '';
 if (addon === undefined) {
   it.skip(`OpenBLAS addon${skipNote}`, () => {});
