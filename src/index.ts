@@ -9,7 +9,7 @@ export {
   type ArchName, type OutputDType, type SelectRequest, type SelectResult,
   type AxisPlan, type HeadMode, type PlanOptions, type SelectionPlan, type SpaceRecord, type TensorPlan,
   type ElementRule, type LayerRule, type LayerRuleName,
-} from './selection/index.js';
+} from './selection/node/index.js';
 
 // Architectures: the declarations the planner works on (which tensor axis lives in which dimension space).
 export {
@@ -23,7 +23,7 @@ export {
   saveSafetensors, openSafetensorsWriter, openShardedWriter, parseSize,
   CheckpointError, DTYPES, dtypeSize, isFloating, numel, convertFloat, decodeToFloat64, encodeFloat32,
   type CheckpointReader, type CheckpointWriter, type DType, type TensorHeader, type TensorInfo, type TensorData,
-} from './checkpoint/index.js';
+} from './checkpoint/node/index.js';
 export { inspectCheckpoint as inspect, type InspectReport, type HfReport } from './cli/inspect-command.js';
 
 // Models: ViT, ConvNeXt and MLP-Mixer on the project's engine, under timm's parameter names.

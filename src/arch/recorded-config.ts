@@ -1,25 +1,25 @@
 // Configs that wsel records in the checkpoints it writes (selection output: `wsel.student_config`; trained
 // models: `wsel.config`). Shapes show most of a config, not all of it (a ViT's head count), so readers combine
 // what shapes show with what was recorded.
+import { parseJson } from '../safe-json.js';
+import { ConfigError } from './config-util.js';
 import type { Family } from './types.js';
 
-/** The model config wsel recorded in a checkpoint's metadata, if any. */
-export function recordedConfig(metadata: Readonly<Record<string, string>>): Record<string, unknown> | null {
-  const text = metadata['wsel.student_config'] ?? metadata['wsel.config'];
+/** The model config wsel recorded in a checkpoint's metadata, if any; `file` names the checkpoint in errors. */
+export function recordedConfig(metadata: Readonly<Record<string, string>>, file = 'checkpoint'): Record<string, unknown> | null {
+  const key = metadata['wsel.student_config'] !== undefined ? 'wsel.student_config' : 'wsel.config';
+  const text = metadata[key];
   if (!text) return null;
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : null;
-  } catch {
-    return null;
-  }
+  const value = parseJson(text, (problem) => new ConfigError(`${file}: metadata ${key} ${problem}`));
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : null;
 }
 
 /** The config read off the shapes, with the fields shapes cannot show taken from the recorded config. */
 export function inferWithRecord(
   family: Family<any>, shapes: ReadonlyMap<string, readonly number[]>, metadata: Readonly<Record<string, string>>,
+  file?: string,
 ): Record<string, unknown> {
-  return inferConfigFromFile(family, shapes, metadata).config;
+  return inferConfigFromFile(family, shapes, metadata, file).config;
 }
 
 /**
@@ -29,9 +29,10 @@ export function inferWithRecord(
  */
 export function inferConfigFromFile(
   family: Family<any>, shapes: ReadonlyMap<string, readonly number[]>, metadata: Readonly<Record<string, string>>,
+  file?: string,
 ): { config: Record<string, unknown>; assumed: string[] } {
   const inferred = family.inferConfig(shapes) as Record<string, unknown>;
-  const recorded = recordedConfig(metadata) ?? {};
+  const recorded = recordedConfig(metadata, file) ?? {};
   const unseen = (family.unseenByShapes ?? []).filter((k) => k in inferred);
   const agreed = unseen.filter((k) => k in recorded && (recorded[k] === null) === (inferred[k] === null));
   const assumed = unseen.filter((k) => !agreed.includes(k) && inferred[k] !== null);

@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { EXIT_CODES, WselError } from '../errors.js';
+import { parseJsonObject } from '../safe-json.js';
 
 /** An error in what the user asked for: printed without a stack trace, exit code 2. */
 export class UsageError extends WselError {
@@ -19,19 +20,13 @@ export function parseJsonArg(flag: string, text: string): Record<string, unknown
     throw new UsageError(`${flag}: "${text}" is neither a JSON object nor a file; give '{"embed_dim":192}' or a .json file`);
   }
   const source = inline ? text : readJsonFile(flag, text);
-  let value: unknown;
-  try {
-    value = JSON.parse(source);
-  } catch (e) {
+  const where = inline ? flag : `${flag} ${text}`;
+  return parseJsonObject(source, (problem) => {
     // JSON.parse quotes the text it failed on; for a file that can be a screenful (or binary), so it is cut.
-    const why = (e as Error).message.replace(/, ".*"(?:\.\.\.)? is not valid JSON$/s, '');
-    if (!inline) throw new UsageError(`${flag} ${text}: not valid JSON (${why})`);
-    throw new UsageError(`${flag}: not valid JSON (${why}); give an object like '{"embed_dim":192}' or a .json file`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UsageError(`${flag}: expected a JSON object, got ${inline ? JSON.stringify(value) : `${Array.isArray(value) ? 'an array' : typeof value} in ${text}`}`);
-  }
-  return value as Record<string, unknown>;
+    const short = problem.replace(/, ".*"(?:\.\.\.)? is not valid JSON\)$/s, ')');
+    const hint = inline && short.startsWith('not valid JSON') ? '; give an object like \'{"embed_dim":192}\' or a .json file' : '';
+    return new UsageError(`${where}: ${short}${hint}`);
+  });
 }
 
 function readJsonFile(flag: string, file: string): string {

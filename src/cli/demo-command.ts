@@ -55,7 +55,7 @@ export function demoCommand(): Command {
         throw new UsageError(`the teacher ${teacherPath} is missing; train it with scripts/train-teacher.sh (or give --teacher)`);
       }
       const [{ select }, { train }, { loadDatasetOrThrow }, { calibrate }] = await Promise.all([
-        import('../selection/select.js'), import('../training/trainer.js'), import('../training/data.js'), import('../training/calibrate.js'),
+        import('../selection/node/select.js'), import('../training/trainer.js'), import('../training/data.js'), import('../training/calibrate.js'),
       ]);
       const recipeName = flags.recipe as RecipeName;
       const rules = recipeFor(recipeName, 'vit');

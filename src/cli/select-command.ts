@@ -5,6 +5,7 @@ import { ELEMENT_RULES, type ElementRule } from '../selection/index-rules.js';
 import { RECIPE_EVIDENCE, RECIPE_NAMES, type RecipeName } from '../selection/recipes.js';
 import { parseLayerRule } from '../selection/layers.js';
 import { ARCH_NAMES, VISION_FAMILY_NAMES, type ArchName } from '../arch/family-names.js';
+import { EXIT_CODES, WselError } from '../errors.js';
 import type { OutputDType } from '../selection/select.js';
 import {
   formatBytes, formatCount, parseChoice, parseIntArg, progressBar, UsageError,
@@ -100,7 +101,7 @@ activation (largest activations of the teacher on --calib images: Minitron's sta
 over an image's positions, L2 over images, summed over every LayerNorm output, fc2 input or attention output
 of the space).`)
     .action(async (flags: SelectFlags) => {
-      const [{ select }, { parseSize }] = await Promise.all([import('../selection/select.js'), import('../checkpoint/sharded-writer.js')]);
+      const [{ selectUntilSignal }, { parseSize }] = await Promise.all([import('../selection/node/select.js'), import('../checkpoint/sharded-writer.js')]);
       const arch = parseChoice('--arch', flags.arch, ARCH_NAMES) as ArchName;
       const exclude = flags.exclude ? flags.exclude.split(',').map((s) => s.trim()).filter(Boolean) : [];
       for (const c of exclude) parseChoice('--exclude', c, COMPONENTS);
@@ -122,9 +123,10 @@ of the space).`)
       const seed = parseIntArg('--seed', flags.seed);
       const activation = await activationScores(flags, arch, seed, showProgress);
       const progress = progressBar('select', showProgress);
-      const result = (() => {
+      // Ctrl-C or SIGTERM stops the selection between reads; every file it was writing is removed.
+      const result = await (async () => {
         try {
-          return select({
+          return await selectUntilSignal({
             arch,
             teacher: flags.teacher,
             out: flags.out,
@@ -147,6 +149,7 @@ of the space).`)
           progress.stop();
         }
       })();
+      if (result === null) throw new WselError('select interrupted; nothing was written', EXIT_CODES.interrupted);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;

@@ -2,6 +2,7 @@
 // `reference` is the paper's rule (bit-exact with its reference code); `best` (the default) is, per family, the
 // recipe the project's evidence chose: experiments/recipes.json, chosen on validation accuracy and confirmed on
 // the test split (experiments/RESULTS.md). A family without evidence uses the reference.
+import { isHfFamilyName } from '../arch/family-names.js';
 import type { ElementRule } from './index-rules.js';
 import type { LayerRuleName } from './layers.js';
 import type { HeadMode } from './plan.js';
@@ -23,11 +24,9 @@ export const REFERENCE_RECIPE: Recipe = { elements: 'uniform', layers: 'first', 
 /** The recipe the evidence chose, per family (families not listed: the reference). */
 export const BEST_RECIPES: Readonly<Record<string, Recipe>> = {};
 
-/** Language models keep whole heads and key/value groups whatever the recipe: grouped-query attention and rotary
- *  embeddings stay valid only that way. */
-const WHOLE_HEAD_FAMILIES: ReadonlySet<string> = new Set(['llama', 'gpt2', 'bert']);
-
 export function recipeFor(name: RecipeName, family: string): Recipe {
   const recipe = name === 'best' ? BEST_RECIPES[family] ?? REFERENCE_RECIPE : REFERENCE_RECIPE;
-  return WHOLE_HEAD_FAMILIES.has(family) ? { ...recipe, heads: 'whole' } : recipe;
+  // Language models keep whole heads and key/value groups whatever the recipe: grouped-query attention and rotary
+  // embeddings stay valid only that way.
+  return isHfFamilyName(family) ? { ...recipe, heads: 'whole' } : recipe;
 }

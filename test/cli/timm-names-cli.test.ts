@@ -7,7 +7,7 @@ import { convnext, vit } from '../../src/arch/index.js';
 import { CONVNEXT_DEFAULTS } from '../../src/arch/convnext.js';
 import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
-import { openCheckpoint } from '../../src/checkpoint/open.js';
+import { openCheckpoint } from '../../src/checkpoint/node/open.js';
 import { makeTmpDir, wsel } from '../helpers.js';
 
 const tmp = makeTmpDir();

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FAMILIES } from '../../src/arch/index.js';
 import { tensor } from '../../src/engine/index.js';
 import type { Model, ModelFamily } from '../../src/models/index.js';
-import { select } from '../../src/selection/select.js';
+import { select } from '../../src/selection/node/select.js';
 import { activationScores, calibrate, parseCalibSpec } from '../../src/training/calibrate.js';
 import { modelMetadata, saveModel } from '../../src/training/checkpoint.js';
 import { buildModel, resolveModelSpec } from '../../src/training/model-config.js';
