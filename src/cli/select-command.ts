@@ -158,6 +158,7 @@ of the space).`)
         `wrote ${result.files.join(', ')}`,
         `  ${result.tensors} tensors, ${formatCount(result.parameters)} parameters, ${formatBytes(result.bytes)}`,
         `  student config: ${JSON.stringify(result.studentConfig)}`,
+        `  rules: elements ${result.rules.elements}, layers ${typeof result.rules.layers === 'string' ? result.rules.layers : JSON.stringify(result.rules.layers)}, heads ${result.rules.heads} (the unset ones from --recipe ${result.rules.recipe})`,
         ...Object.entries(result.layerMap).map(([stack, layers]) => `  ${stack}: teacher layers ${layers.join(', ')}`),
         ...(result.omitted.length ? [`  left out (${result.omitted.length}): ${summarizeOmitted(result.omitted)}`] : []),
         `  record: ${result.record}`,

@@ -94,6 +94,8 @@ export interface SelectResult {
   studentConfig: Record<string, unknown>;
   layerMap: Record<string, number[]>;
   omitted: { name: string; reason: string }[];
+  /** The rules used: those given, the rest from the recipe. */
+  rules: { recipe: RecipeName; elements: ElementRule; layers: LayerRule; heads: HeadMode };
 }
 
 /** Sidecar record path: `X.safetensors` -> `X.selection.json`. */
@@ -226,6 +228,17 @@ export function planOptions(req: SelectionOptions, family: string): PlanOptions 
   return options;
 }
 
+/**
+ * Whole heads keep the teacher's head width. A student whose heads are narrower (its num_heads given so) gets
+ * flat heads from a recipe, rather than an error about a --heads flag the user did not give.
+ */
+function fitRecipeHeads(options: PlanOptions, req: SelectionOptions, decls: Declarations): PlanOptions {
+  if (req.heads !== undefined || options.heads !== 'whole' || isHfFamilyName(decls.arch)) return options;
+  const widths = (d: ArchDecl): Set<number> => new Set(Object.values(d.spaces).filter((sp) => sp.heads).map((sp) => sp.size / sp.heads!));
+  const teacherWidths = widths(decls.teacher);
+  return [...widths(decls.student)].every((w) => teacherWidths.has(w)) ? options : { ...options, heads: 'flat' };
+}
+
 function inheritedMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(metadata).filter(([k]) => !k.startsWith('wsel.') && k !== 'total_size'));
 }
@@ -290,7 +303,7 @@ export function* selectionSteps(req: SelectionOptions, teacher: SelectionTeacher
     decls = declare(req, teacher);
   }
   // The recipe is the teacher family's, known once the teacher is declared.
-  const options = planOptions(req, decls.arch);
+  const options = fitRecipeHeads(planOptions(req, decls.arch), req, decls);
   const scores = req.activation?.scores
     ?? (options.elements === 'magnitude' ? yield* spaceScores(decls.teacher, reader) : null);
   const plan = planSelection({
@@ -360,6 +373,7 @@ export function* selectionSteps(req: SelectionOptions, teacher: SelectionTeacher
       record: recordName, tensors: plan.tensors.length, parameters, bytes,
       teacherConfig: { ...decls.teacher.config }, studentConfig: { ...decls.student.config },
       layerMap: plan.layerMap, omitted: [...plan.omitted],
+      rules: { recipe: req.recipe ?? 'best', elements: options.elements, layers: options.layers, heads: options.heads },
     };
   } finally {
     // Reached on errors and when the driver stops the generator: nothing half written stays.

@@ -57,7 +57,7 @@ describe.skipIf(!hasTorch())('selection equals the PyTorch reference element for
     compareWithReference(convTeacher, out);
     // timm's convnext_femto has 1x1-conv MLPs: by name, the same numbers, with the MLP weights as [out, in, 1, 1].
     const named = tmp.file('convnext_femto_named.safetensors');
-    select({ arch: 'convnext', teacher: convTeacher, out: named, student: { name: 'convnext_femto' } });
+    select({ arch: 'convnext', teacher: convTeacher, out: named, student: { name: 'convnext_femto' }, recipe: 'reference' });
     const a = openCheckpoint(out);
     const b = openCheckpoint(named);
     try {
@@ -92,8 +92,8 @@ describe.skipIf(!hasTorch())('PyTorch .pth teachers', () => {
     runPython(['-c', `import sys, torch; sys.path.insert(0, ${JSON.stringify(`${REPO_ROOT}/scripts`)}); from reference_selection import read_safetensors; torch.save({"model": read_safetensors(${JSON.stringify(teacher)}), "epoch": 3}, ${JSON.stringify(pth)})`]);
     const fromSt = tmp.file('from_st.safetensors');
     const fromPth = tmp.file('from_pth.safetensors');
-    select({ arch: 'vit', teacher, out: fromSt, student: { embed_dim: 192, depth: 2 } });
-    select({ arch: 'vit', teacher: pth, out: fromPth, student: { embed_dim: 192, depth: 2 } });
+    select({ arch: 'vit', teacher, out: fromSt, student: { embed_dim: 192, depth: 2 }, recipe: 'reference' });
+    select({ arch: 'vit', teacher: pth, out: fromPth, student: { embed_dim: 192, depth: 2 }, recipe: 'reference' });
     const a = openCheckpoint(fromSt);
     const b = openCheckpoint(fromPth);
     expect([...b.tensors.keys()].sort()).toEqual([...a.tensors.keys()].sort());
