@@ -122,12 +122,12 @@ export function renderMarkdown(a: Analysis, headline?: Headline): string {
 const headlineVerdictText = (r: HeadlineRow): string => (r.verdict === 'not run' ? 'not run yet' : r.verdict);
 
 function choiceSummary(c: ChoiceResult): string {
-  if (!c.chosen) return `${c.spec.title}: not every candidate has a validation result on every train set yet.`;
+  if (!c.chosen) return 'Not every candidate has a validation result on every train set yet.';
   const sep = c.separation;
   const noise = !sep ? '' : sep.withinNoise
     ? ` The runner-up (${c.runnerUp!.label}) is within noise of it on validation (${signed(sep.diff)} pts over seeds ${sep.seeds.join(',')}, p = ${pText(sep.p)}).`
     : ` It separates from the runner-up (${c.runnerUp!.label}) on validation (${signed(sep.diff)} pts over seeds ${sep.seeds.join(',')}, p = ${pText(sep.p)}).`;
-  return `${c.spec.title}: **${c.chosen.label}** (\`${c.chosen.method}\`), validation accuracy ${pct(c.chosen.score)}% averaged over ${c.datasets.join(', ')}.${noise}`;
+  return `Chosen: **${c.chosen.label}** (\`${c.chosen.method}\`), validation accuracy ${pct(c.chosen.score)}% averaged over ${c.datasets.join(', ')}.${noise}`;
 }
 
 function headlineTableMd(rows: HeadlineRow[], chosenLabel: string): string[] {
@@ -142,7 +142,7 @@ function candidatesMd(c: ChoiceResult): string[] {
   const out = [`| recipe | validation: mean of train sets | ${c.datasets.map((d) => `${d} val`).join(' | ')} | ${c.datasets.map((d) => `${d} test`).join(' | ')} |`,
     `|---|---|${c.datasets.map(() => '---|').join('')}${c.datasets.map(() => '---|').join('')}`];
   for (const r of c.candidates) {
-    const mark = r === c.chosen ? ' (chosen)' : r.method === c.spec.reference ? ' (paper\'s rule)' : '';
+    const mark = r === c.chosen ? ' (chosen)' : '';
     out.push(`| ${md(r.label)}${mark} | ${pct(r.score)} | ${r.val.map(cellText).join(' | ')} | ${r.test.map(cellText).join(' | ')} |`);
   }
   return out;
