@@ -5,7 +5,7 @@
 # 2-core development machine (about 160 ms per step of 64 images: 6 epochs take about 20 minutes alone, longer on a busy machine).
 # An interrupted run continues where it stopped with: RESUME=1 scripts/train-teacher.sh
 #
-# For the teacher-quality study (experiments/teacher-quality.json), the same run again:
+# For the teacher-quality study (teacherQuality in experiments/recipes.json), the same run again:
 #   KEEP_EPOCHS=1 CHECK=1 scripts/train-teacher.sh
 # KEEP_EPOCHS=1 keeps the teacher's weights at the end of every epoch as OUT/epoch-N.safetensors (f16, model
 # tensors only: what `wsel select --student {} --keep-head --dtype f16` makes of OUT/last.safetensors);
