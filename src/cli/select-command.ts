@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { COMPONENTS, type Component } from '../arch/types.js';
 import { ELEMENT_RULES, type ElementRule } from '../selection/index-rules.js';
-import { RECIPE_EVIDENCE, RECIPE_NAMES, type RecipeName } from '../selection/recipes.js';
+import { describeBestRecipes, RECIPE_EVIDENCE, RECIPE_NAMES, type RecipeName } from '../selection/recipes.js';
 import { parseLayerRule } from '../selection/layers.js';
 import { ARCH_NAMES, VISION_FAMILY_NAMES, type ArchName } from '../arch/family-names.js';
 import { EXIT_CODES, WselError } from '../errors.js';
@@ -92,7 +92,10 @@ group with some of its own query heads; a smaller head_dim keeps rotary pairs (j
 
 Recipes: --recipe best (the default) takes, per family, the element, layer and head rules that won the
 project's recipe grid (experiments/recipes.json: chosen on validation accuracy, confirmed on the test split;
-the evidence is in ${RECIPE_EVIDENCE}); --recipe reference is the paper's rule. Flags given override either.
+the evidence is in ${RECIPE_EVIDENCE}):
+  ${describeBestRecipes().join('\n  ')}
+Other families use the reference; --recipe reference is the paper's rule. Flags given override either. A
+recipe's whole heads give way to flat heads for a student whose heads are narrower than the teacher's.
 
 Element rules: uniform (the paper's rule, bit-exact with its reference code), first, random (one
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;

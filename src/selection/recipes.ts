@@ -28,15 +28,21 @@ export const REFERENCE_RECIPE: Recipe = { elements: 'uniform', layers: 'first', 
  * separates from the paper's rule, the layer rule is not. A recipe's whole heads need the student's heads as wide
  * as the teacher's; where they are not, selection uses flat heads (src/selection/select.ts).
  */
-export const BEST_RECIPES: Readonly<Record<string, Recipe>> = {
+export const BEST_RECIPES: Readonly<Record<string, Omit<Recipe, 'heads'> & { heads?: HeadMode }>> = {
   vit: { elements: 'magnitude', layers: 'uniform', heads: 'whole' },
-  // ConvNeXt has no attention heads: the heads rule never applies.
-  convnext: { elements: 'magnitude', layers: 'uniform', heads: 'flat' },
+  // ConvNeXt has no attention heads.
+  convnext: { elements: 'magnitude', layers: 'uniform' },
 };
 
 export function recipeFor(name: RecipeName, family: string): Recipe {
-  const recipe = name === 'best' ? BEST_RECIPES[family] ?? REFERENCE_RECIPE : REFERENCE_RECIPE;
+  const recipe: Recipe = name === 'best' ? { ...REFERENCE_RECIPE, ...BEST_RECIPES[family] } : REFERENCE_RECIPE;
   // Language models keep whole heads and key/value groups whatever the recipe: grouped-query attention and rotary
   // embeddings stay valid only that way.
   return isHfFamilyName(family) ? { ...recipe, heads: 'whole' } : recipe;
+}
+
+/** The best recipes as flags, one line per family, for help texts: "vit: --heads whole --elements magnitude ...". */
+export function describeBestRecipes(): string[] {
+  return Object.entries(BEST_RECIPES)
+    .map(([family, r]) => `${family}: ${r.heads ? `--heads ${r.heads} ` : ''}--elements ${r.elements} --layers ${r.layers}`);
 }
