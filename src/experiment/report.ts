@@ -161,14 +161,13 @@ const headlineRunsText = (h: Headline): string =>
   `${h.runtime.done} of ${h.runtime.runs} runs finished, ${(h.runtime.measuredSeconds / 3600).toFixed(1)} h of measured run time summed over runs`;
 
 export function headlineMd(h: Headline): string[] {
-  const out = ['## Headline: which selection recipe to use', '', `From \`${h.root}\` (${headlineRunsText(h)}). ${CHOICE_RULE}`, ''];
-  for (const c of h.choices) {
-    out.push(`### ${md(c.spec.title)}`, '', choiceSummary(c), '');
-    if (c.chosen) out.push(`The chosen recipe on the test split (mean ± std over seeds):`, '', ...headlineTableMd(c.rows, c.chosen.label), '');
-    out.push('Every candidate (final accuracy %, mean ± std over seeds; best validation score first):', '', ...candidatesMd(c), '');
-  }
-  for (const t of h.teacherQuality) out.push(...teacherQualityMd(t));
-  return out;
+  const choices = h.choices.flatMap((c) => [
+    `### ${md(c.spec.title)}`, '', choiceSummary(c), '',
+    ...(c.chosen ? ['The chosen recipe on the test split (mean ± std over seeds):', '', ...headlineTableMd(c.rows, c.chosen.label), ''] : []),
+    'Every candidate (final accuracy %, mean ± std over seeds; best validation score first):', '', ...candidatesMd(c), '',
+  ]);
+  return ['## Headline: which selection recipe to use', '', `From \`${h.root}\` (${headlineRunsText(h)}). ${CHOICE_RULE}`, '',
+    ...choices, ...h.teacherQuality.flatMap(teacherQualityMd)];
 }
 
 function headlineHtml(h: Headline): string[] {
@@ -289,7 +288,10 @@ function pairTableHtml(rows: PairRow[]): string {
 export async function renderHtml(a: Analysis, headline?: Headline): Promise<string> {
   const parts: string[] = [];
   parts.push(`<h1>Weight selection: ${esc(a.config.name)}</h1>`);
-  if (headline) parts.push(...headlineHtml(headline), `<h2>The ${esc(a.config.name)} grid</h2>`);
+  if (headline) {
+    for (const part of headlineHtml(headline)) parts.push(part);
+    parts.push(`<h2>The ${esc(a.config.name)} grid</h2>`);
+  }
   if (a.config.description) parts.push(`<p>${esc(a.config.description)}</p>`);
   parts.push(`<p>${a.runtime.done} of ${a.runtime.runs} runs finished${esc(changedText(a))}. Generated ${esc(a.generated)} by <code>wsel report</code>.</p>`);
   parts.push(`<h2>Decision rule</h2><p>${inline(RULE)}</p>`);
