@@ -276,7 +276,8 @@ function computeSpec(c: ClaimResult): TopLevelSpec | null {
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** The bit of Markdown the generated text uses (bold) as HTML. */
-const inline = (s: string): string => esc(s).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>');
+/** The Markdown the report's prose uses (bold, code) as HTML. */
+const inline = (s: string): string => esc(s).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>').replace(/`([^`]+)`/g, '<code>$1</code>');
 
 function pairTableHtml(rows: PairRow[]): string {
   const head = '<tr><th>train set</th><th>A</th><th>B</th><th>A acc %</th><th>B acc %</th><th>seeds A / B</th><th>A − B</th><th>p</th><th>verdict</th></tr>';

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze, buildHeadline, planRuns, renderMarkdown, shellQuote, validateConfig, type ExperimentConfig } from '../../src/experiment/index.js';
+import { analyze, buildHeadline, planRuns, renderHtml, renderMarkdown, shellQuote, validateConfig, type ExperimentConfig } from '../../src/experiment/index.js';
 import { makeTmpDir } from '../helpers.js';
 
 const tmp = makeTmpDir('wsel-headline-');
@@ -54,7 +54,7 @@ function writeGrid(root: string, acc: Record<string, [number, number][]>, config
 }
 
 describe('headline', () => {
-  it('chooses on validation, never on test, and compares the choice on test with the reference and every baseline', () => {
+  it('chooses on validation, never on test, and compares the choice on test with the reference and every baseline (Markdown and HTML)', async () => {
     const root = tmp.file('grid');
     writeGrid(root, ACC);
     const h = buildHeadline(analyze(root));
@@ -77,6 +77,10 @@ describe('headline', () => {
     expect(md).toMatch(/\| a \| 89\.00 ± 1\.00 \| random init \| 61\.00 ± 1\.00 \| 0,1,2 \/ 0,1,2 \| \+28\.00 \| <0\.001 \| better \|/);
     expect(md).toMatch(/\| b \| 75\.00 ± 1\.00 \| random init \| 81\.00 ± 1\.00 \| 0,1,2 \/ 0,1,2 \| -6\.00 \| [\d.]+ \| worse \|/);
     expect(md.indexOf('## Headline')).toBeLessThan(md.indexOf('## Decision rule'));
+    const html = await renderHtml(analyze(root), h);
+    expect(html).toMatch(/<b>best on validation<\/b> \(<code>good-val<\/code>\)/);
+    expect(html).toMatch(/<tr class="worse"><td>b<\/td><td>75\.00 ± 1\.00<\/td><td>random init<\/td>/);
+    expect(html.indexOf('id="headline"')).toBeLessThan(html.indexOf('<h2>Decision rule</h2>'));
   });
 
   it('says when the top two are within noise, and chooses nothing until every candidate has every train set', () => {
