@@ -34,7 +34,8 @@ export interface MethodSpec {
   seeds?: number[];
   /** Runs of a lower stage are ordered first (default 1). */
   stage?: number;
-  /** `wsel select` flags (--out and --seed are added); the train run starts from its output. */
+  /** `wsel select` flags (--out and --seed are added; `{data}` in a value is the dataset's data source, e.g.
+   *  "calib": "{data}:256"); the train run starts from its output. */
   select?: Flags;
   /** The select teacher is another run's final.safetensors (instead of select.teacher). */
   selectFrom?: RunRef;
@@ -72,6 +73,34 @@ export interface ClaimSpec {
   ratio?: number;
 }
 
+/**
+ * A choice among methods (e.g. selection recipes of one family): the candidate with the highest validation
+ * accuracy (final model, mean over seeds, averaged over the train sets) is chosen; it is then compared on the
+ * test split with the reference and the baselines (the headline of the report).
+ */
+export interface ChoiceSpec {
+  id: string;
+  title: string;
+  candidates: string[];
+  /** The method the choice replaces (the paper's rule). */
+  reference: string;
+  /** Random inits and pruning baselines the chosen method is compared with on the test split. */
+  baselines: string[];
+  /** Default: every dataset a candidate runs on. */
+  datasets?: string[];
+}
+
+/** How a student's gain over random init follows its teacher's accuracy: one method per teacher checkpoint. */
+export interface TeacherQualitySpec {
+  id: string;
+  title: string;
+  /** The random-init method the gain is measured against. */
+  baseline: string;
+  /** Each teacher: the method selecting from it and the teacher's own test accuracy (0..1). */
+  points: { method: string; teacherAccuracy: number; teacher: string }[];
+  datasets?: string[];
+}
+
 export interface CurveSpec {
   title?: string;
   dataset: string;
@@ -87,6 +116,8 @@ export interface ExperimentConfig {
   train?: Flags;
   methods: MethodSpec[];
   claims?: ClaimSpec[];
+  choices?: ChoiceSpec[];
+  teacherQuality?: TeacherQualitySpec[];
   curves?: CurveSpec[];
   /** Keep every run's checkpoints (default: only final.safetensors of runs other runs start from). */
   keepCheckpoints?: boolean;

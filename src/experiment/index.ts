@@ -11,6 +11,8 @@ export { isFinished } from './run-files.js';
 export { collectRecords, writeResults, CONFIG_COPY, RESULTS_FILE, type RunRecord } from './results.js';
 export { quitRunningCommands, WSEL_BIN } from './commands.js';
 export { runGrid, type RunGridOptions, type RunGridResult } from './runner.js';
+export { verifyReselections, type ReselectResult } from './reselect.js';
+export { buildHeadline, headlineVerdict, CHOICE_RULE, type Headline, type ChoiceResult, type TeacherQualityResult } from './headline.js';
 export { analyze, estimateRuntime, ALPHA, RULE, type Analysis, type ClaimResult, type Verdict } from './analyze.js';
 export { changedText, renderHtml, renderMarkdown, writeReport, formatDuration } from './report.js';
 export { mean, std, welchGreater, studentTUpper, incompleteBeta, logGamma } from './stats.js';

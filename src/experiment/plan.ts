@@ -75,6 +75,11 @@ export function plannedSteps(d: DatasetSpec, batchSize: number, scale = 1, valSi
  * Expand the grid. `root` is the results folder as the user gave it; run folders are root/DATASET/METHOD/sSEED
  * (method ids may contain /, which become folders).
  */
+/** Flags with `{data}` in string values replaced by the run's data source (e.g. "calib": "{data}:256"). */
+function withDataSource(flags: Flags, data: string): Flags {
+  return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, typeof v === 'string' ? v.replaceAll('{data}', data) : v]));
+}
+
 export function planRuns(c: ExperimentConfig, root: string): PlannedRun[] {
   const byId = new Map(c.methods.map((m) => [m.id, m]));
   const dirOf = (dataset: string, method: string, seed: number) => path.join(root, dataset, ...method.split('/'), `s${seed}`);
@@ -107,7 +112,7 @@ export function planRuns(c: ExperimentConfig, root: string): PlannedRun[] {
         Object.assign(trainFlags, d.train ?? {}, m.train ?? {});
         const student = path.join(dir, 'student.safetensors');
         if (m.select) {
-          const sel: Flags = { ...m.select };
+          const sel: Flags = withDataSource(m.select, d.data);
           if (m.selectFrom) sel['teacher'] = refRun(m.selectFrom);
           if (typeof sel['teacher'] !== 'string') throw new ExperimentError(`method "${m.id}": select needs a teacher (or selectFrom)`);
           commands.push(['select', ...flagsToArgv({ ...sel, out: student, seed, progress: false })]);

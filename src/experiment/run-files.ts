@@ -36,6 +36,8 @@ export interface RunMeta {
   finished?: string;
   wall_seconds?: number;
   error?: string;
+  /** Set when a changed select command was verified to select the same student (reselect.ts). */
+  reselected?: { at: string; previous_commands: string[]; note: string };
 }
 
 export function readMeta(dir: string): RunMeta | null {

@@ -8,12 +8,15 @@ import { ExperimentError, type ClaimSpec, type ExperimentConfig, type MethodSpec
 
 // The keys each object of the schema may hold (see the interfaces in config.ts).
 const KEYS = {
-  config: ['name', 'description', 'seeds', 'datasets', 'train', 'methods', 'claims', 'curves', 'keepCheckpoints'],
+  config: ['name', 'description', 'seeds', 'datasets', 'train', 'methods', 'claims', 'choices', 'teacherQuality', 'curves', 'keepCheckpoints'],
   dataset: ['data', 'trainSize', 'epochs', 'steps', 'train', 'stage'],
   method: ['id', 'label', 'datasets', 'seeds', 'stage', 'select', 'selectFrom', 'prune', 'train', 'kdFrom', 'initFrom', 'scale'],
   runRef: ['method', 'dataset', 'seed'],
   claim: ['id', 'title', 'claim', 'kind', 'pairs', 'compared', 'datasets', 'target', 'baselines', 'ratio'],
   curve: ['title', 'dataset', 'methods'],
+  choice: ['id', 'title', 'candidates', 'reference', 'baselines', 'datasets'],
+  teacherQuality: ['id', 'title', 'baseline', 'points', 'datasets'],
+  teacherPoint: ['method', 'teacherAccuracy', 'teacher'],
 } as const satisfies Record<string, readonly string[]>;
 
 const WORD = /^[A-Za-z0-9._-]+$/;
@@ -49,6 +52,8 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
   const ids = validateMethods(c, where);
   validateClaims(c, ids, where);
   validateCurves(c, ids, where);
+  validateChoices(c, ids, where);
+  validateTeacherQuality(c, ids, where);
   rejectCycles(c, where);
   return c;
 }
@@ -152,6 +157,54 @@ function validateCurves(c: ExperimentConfig, ids: Set<string>, where: string): v
 }
 
 /** A method that (through kdFrom / initFrom / selectFrom) needs itself can never run. */
+/** An entry of `choices` or `teacherQuality`: an object with a word id and a title; its errors name it. */
+function headlineEntry(item: unknown, key: 'choices' | 'teacherQuality', where: string): Record<string, unknown> {
+  if (!isObject(item) || typeof item['id'] !== 'string' || !WORD.test(item['id']) || typeof item['title'] !== 'string') {
+    throw new ExperimentError(`${where}: every entry of "${key}" needs an "id" (a word) and a "title"`);
+  }
+  rejectUnknownKeys(item, key === 'choices' ? KEYS.choice : KEYS.teacherQuality, `${where}: ${key} "${item['id']}"`);
+  return item;
+}
+
+/** Every method a headline entry names is declared, and its datasets too. */
+function checkNamed(c: ExperimentConfig, ids: Set<string>, item: Record<string, unknown>, methods: string[], bad: (what: string) => never): void {
+  for (const m of methods) if (!ids.has(m)) bad(`unknown method "${m}"`);
+  const ds = item['datasets'];
+  if (ds !== undefined && !(isWordList(ds) && ds.every((d) => d in c.datasets))) bad('"datasets" must be a list of declared dataset ids');
+}
+
+/** `choices`: candidates, the reference they replace, and the baselines, all declared methods. */
+function validateChoices(c: ExperimentConfig, ids: Set<string>, where: string): void {
+  if (c.choices === undefined) return;
+  if (!Array.isArray(c.choices)) throw new ExperimentError(`${where}: "choices" must be a list`);
+  for (const raw of c.choices as unknown[]) {
+    const item = headlineEntry(raw, 'choices', where);
+    const bad = (what: string): never => { throw new ExperimentError(`${where}: choices "${String(item['id'])}": ${what}`); };
+    const { candidates, reference, baselines } = item;
+    if (!isWordList(candidates) || candidates.length === 0) bad('"candidates" must be a non-empty list of methods');
+    if (typeof reference !== 'string') bad('"reference" must be a method');
+    if (!isWordList(baselines)) bad('"baselines" must be a list of methods');
+    checkNamed(c, ids, item, [...(candidates as string[]), reference as string, ...(baselines as string[])], bad);
+  }
+}
+
+/** `teacherQuality`: a random-init baseline and one selecting method per teacher, with the teacher's accuracy. */
+function validateTeacherQuality(c: ExperimentConfig, ids: Set<string>, where: string): void {
+  if (c.teacherQuality === undefined) return;
+  if (!Array.isArray(c.teacherQuality)) throw new ExperimentError(`${where}: "teacherQuality" must be a list`);
+  for (const raw of c.teacherQuality as unknown[]) {
+    const item = headlineEntry(raw, 'teacherQuality', where);
+    const bad = (what: string): never => { throw new ExperimentError(`${where}: teacherQuality "${String(item['id'])}": ${what}`); };
+    if (typeof item['baseline'] !== 'string') bad('"baseline" must be a method');
+    const points = item['points'];
+    const isPoint = (p: unknown): boolean => isObject(p) && typeof p['method'] === 'string' && typeof p['teacher'] === 'string'
+      && typeof p['teacherAccuracy'] === 'number' && p['teacherAccuracy'] >= 0 && p['teacherAccuracy'] <= 1;
+    if (!Array.isArray(points) || points.length === 0 || !points.every(isPoint)) bad('"points" must be a list of {method, teacher, teacherAccuracy (0..1)}');
+    for (const p of points as Record<string, unknown>[]) rejectUnknownKeys(p, KEYS.teacherPoint, `${where}: teacherQuality "${String(item['id'])}" point`);
+    checkNamed(c, ids, item, [item['baseline'] as string, ...(points as { method: string }[]).map((p) => p.method)], bad);
+  }
+}
+
 function rejectCycles(c: ExperimentConfig, where: string): void {
   const refs = (m: MethodSpec): string[] => [m.kdFrom, m.initFrom, m.selectFrom].filter((r) => r !== undefined).map((r) => (typeof r === 'string' ? r : r!.method));
   const byId = new Map(c.methods.map((m) => [m.id, m]));

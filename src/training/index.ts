@@ -22,3 +22,6 @@ export { OptionError, TRAIN_DEFAULTS, type EvalSplit, type KdOptions, type StepP
 export type { TrainSummary } from './summary.js';
 export type { EpochRecord, StepRecord } from './metrics.js';
 export { recordedConfig } from '../arch/recorded-config.js';
+export {
+  activationScores, calibrate, parseCalibSpec, DEFAULT_CALIBRATION_IMAGES, type Calibration, type CalibrateOptions,
+} from './calibrate.js';

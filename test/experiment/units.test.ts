@@ -83,6 +83,14 @@ describe('grid expansion', () => {
     expect(runs.find((r) => r.id === 'small/vit/ft/s0')!.commands[0]).toContain('res/big/t/s0/final.safetensors');
   });
 
+  it('{data} in a select flag is the dataset\'s data source', () => {
+    const c = structuredClone(CONFIG);
+    c.methods.push({ id: 'vit/act', select: { arch: 'vit', teacher: 't.safetensors', elements: 'activation', calib: '{data}:64' } });
+    const runs = planRuns(validateConfig(c), 'res');
+    expect(runs.find((r) => r.id === 'small/vit/act/s0')!.commands[0]).toContain('mnist:64');
+    expect(runs.find((r) => r.id === 'big/vit/act/s0')!.commands[0]).toContain('fashion-mnist:64');
+  });
+
   it('a validation split held out of a whole train split leaves fewer steps; one beside a train size does not', () => {
     const c = structuredClone(CONFIG);
     c.train = { ...c.train, 'val-size': 1000 };

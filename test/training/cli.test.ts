@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recipeFor } from '../../src/selection/recipes.js';
 import { makeTmpDir, wsel } from '../helpers.js';
 import { startWsel } from './helpers.js';
 
@@ -131,6 +132,18 @@ describe('wsel train / eval / prune', () => {
     expect(keep.stderr).toMatch(/--keep .*used-keep: give a new or empty folder/);
     expect(readFileSync(path.join(used, 'mine.txt'), 'utf8')).toBe('not the demo\'s');
   });
+
+  it('demo selects with the default recipe (the evidence\'s best) unless told --recipe reference', () => {
+    const run = (...extra: string[]) => {
+      const r = wsel('demo', '--train-size', '64', '--epochs', '1', '--eval-size', '50', '--json', ...extra);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { recipe: Record<string, string>; runs: { acc: number }[] };
+    };
+    const best = run();
+    expect(best.recipe).toEqual({ name: 'best', ...recipeFor('best', 'vit') });
+    expect(run('--recipe', 'reference').recipe).toEqual({ name: 'reference', elements: 'uniform', layers: 'first', heads: 'flat' });
+    expect(best.runs).toHaveLength(2);
+  }, 120_000);
 
   it('--help teaches with examples', () => {
     for (const cmd of ['train', 'eval', 'prune']) {
