@@ -1,8 +1,10 @@
 // `wsel export` as a user runs it: train with the CLI, export, run the file in onnxruntime on MNIST test images
 // (same top-1 as the engine, image for image), read its metadata; bad requests fail with one line.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist, stratifiedSubset, toFloatNCHW } from '../../src/data/index.js';
 import { FASHION_MNIST_DEFAULT_DIR } from '../../src/data/fashion-mnist.js';
@@ -76,6 +78,39 @@ describe('wsel export (CLI)', () => {
     expect(result.preprocessing).toMatchObject({ input_size: [3, 64, 64], source_size: [1, 28, 28], fit: 'pad', channel_conversion: 'replicate' });
     const { top1, refTop1 } = await compareOnTestImages(out, path.join(convnextRun, 'final.safetensors'), mnistData().test, 200);
     expect(top1).toEqual(refTop1);
+  });
+
+  it('the README\'s classify.mjs runs the exported file on PNG digits and agrees with the engine', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const snippet = /```js\n(\/\/ classify\.mjs[\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet, 'README has the classify.mjs example').toBeDefined();
+    const dir = tmp.file('readme-example');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'classify.mjs'), snippet!);
+    // The example's imports resolve as in a user's project that installed them.
+    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    const ckpt = path.join(vitRun, 'final.safetensors');
+    const onnxFile = path.join(dir, 'student.onnx');
+    expect(wsel('export', '--checkpoint', ckpt, '--out', onnxFile).code).toBe(0);
+    const test = mnistData().test;
+    const indices = stratifiedSubset(test.labels, 20, 4);
+    const pngs = [...indices].map((idx, k) => {
+      const png = new PNG({ width: 28, height: 28 });
+      for (let p = 0; p < 28 * 28; p++) {
+        const v = test.images[idx * 784 + p]!;
+        png.data.set([v, v, v, 255], 4 * p);
+      }
+      const file = path.join(dir, `digit${k}.png`);
+      writeFileSync(file, PNG.sync.write(png));
+      return file;
+    });
+    const r = spawnSync(process.execPath, ['classify.mjs', 'student.onnx', ...pngs.map((f) => path.basename(f))], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const printed = r.stdout.trim().split('\n').map((l) => l.split(': ')[1]);
+    const pre = JSON.parse(metadataOf(onnxFile)['preprocessing']!) as Preprocessing;
+    const { x, shape } = toFloatNCHW(test, transformOf(pre), indices);
+    const engine = argmaxRows(engineLogits(loadCompleteModel(ckpt).model, x, shape), 10).map(String);
+    expect(printed).toEqual(engine);
   });
 
   it('same checkpoint, same bytes; --dtype f16 about halves the file', () => {
