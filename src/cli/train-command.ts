@@ -14,6 +14,7 @@ interface TrainFlags {
   resetHead?: boolean;
   data: string;
   trainSize?: string;
+  valSize?: string;
   evalSize?: string;
   imgSize?: string;
   epochs?: string;
@@ -90,6 +91,7 @@ export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
     resetHead: Boolean(flags.resetHead),
     data: flags.data,
     trainSize: opt(flags.trainSize, (t) => parseIntArg('--train-size', t, 1)),
+    valSize: opt(flags.valSize, (t) => parseIntArg('--val-size', t, 1)),
     evalSize: opt(flags.evalSize, (t) => parseIntArg('--eval-size', t, 1)),
     imgSize: opt(flags.imgSize, (t) => parseIntArg('--img-size', t, 1)),
     epochs: opt(flags.epochs, (t) => parseIntArg('--epochs', t, 1)) ?? (flags.steps === undefined ? 10 : undefined),
@@ -132,8 +134,9 @@ export function trainCommand(): Command {
       + '(eps 1e-8, no weight decay on 1-D tensors, biases, pos_embed, cls/reg tokens, layer scales), cosine\n'
       + 'schedule per step to --min-lr after a linear warm-up, label smoothing, optional mixup/cutmix.\n'
       + 'DIR gets metrics.jsonl (steps and epochs), summary.json, last.safetensors (weights + AdamW state,\n'
-      + 'each epoch; --resume continues it to the same bits as an uninterrupted run), best.safetensors and\n'
-      + 'final.safetensors. Ctrl-C saves DIR/last and stops.',
+      + 'each epoch; --resume continues it to the same bits as an uninterrupted run), final.safetensors and,\n'
+      + 'with --val-size, best.safetensors (chosen on the validation split; the test split is reported, never\n'
+      + 'used to choose). Ctrl-C saves DIR/last and stops.',
     )
     .option('--model <family>', `model family: ${FAMILIES.join(', ')} (default: from the --init checkpoint)`)
     .option('--config <json>', 'model config (timm names), inline JSON or a .json file; over the checkpoint\'s with --init PATH')
@@ -141,6 +144,7 @@ export function trainCommand(): Command {
     .option('--reset-head', 'leave the checkpoint\'s classifier out and train a new one (another label set)')
     .requiredOption('--data <data>', 'mnist, fashion-mnist, or a folder (IDX files, or <class>/ image folders)')
     .option('--train-size <n>', 'train on a class-balanced subset of n images (seeded by --seed)')
+    .option('--val-size <n>', 'hold out n training images (class-balanced, seeded by --seed, disjoint from --train-size\'s) as a validation split; best.safetensors is the epoch with the best validation accuracy (without it there is no "best": the test split never chooses anything)')
     .option('--eval-size <n>', 'evaluate on a class-balanced subset of n test images')
     .option('--img-size <n>', 'ConvNeXt input side (default: the image side rounded up to 32); ViT/Mixer use img_size')
     .option('--epochs <n>', 'epochs (default 10)')
@@ -225,7 +229,8 @@ Exit codes: 0 done, 1 bad config / data / checkpoint (nothing written), 2 bad fl
           },
           onEpoch: (e) => say(
             `epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} acc ${pct(e.train_acc)}`
-            + (e.eval_acc !== null ? ` | eval loss ${e.eval_loss!.toFixed(4)} acc ${pct(e.eval_acc)} (best ${pct(e.best_acc)})` : '')
+            + (e.val_acc !== undefined && e.val_acc !== null ? ` | val loss ${e.val_loss!.toFixed(4)} acc ${pct(e.val_acc)} (best ${pct(e.best_val_acc)})` : '')
+            + (e.eval_acc !== null ? ` | test loss ${e.eval_loss!.toFixed(4)} acc ${pct(e.eval_acc)}` : '')
             + ` | ${e.images_per_s.toFixed(0)} img/s, lr ${e.lr.toExponential(2)}`,
           ),
         });
@@ -238,9 +243,11 @@ Exit codes: 0 done, 1 bad config / data / checkpoint (nothing written), 2 bad fl
             `${s.family} ${formatCount(s.parameters)} parameters (${formatCount(s.trainable_parameters)} trained), init ${s.init}`,
             `  ${s.completed_steps}/${s.steps} steps on ${s.train_size} ${s.data} images: ${s.images_per_s.toFixed(0)} images/s, ${s.ms_per_step.toFixed(1)} ms/step`,
             result.interrupted
-              ? `  interrupted; continue with --resume (best so far ${pct(s.best_acc)})`
-              : `  final accuracy ${pct(s.final_acc)} (loss ${s.final_loss?.toFixed(4)}), best ${pct(s.best_acc)} at epoch ${s.best_epoch}, on ${s.eval_size} test images`,
-            `  ${options.out}/summary.json, metrics.jsonl, last.safetensors${result.interrupted ? '' : ', best.safetensors, final.safetensors'}`,
+              ? `  interrupted; continue with --resume${s.best_val_acc !== null ? ` (best validation accuracy so far ${pct(s.best_val_acc)})` : ''}`
+              : `  final test accuracy ${pct(s.final_acc)} (loss ${s.final_loss?.toFixed(4)}) on ${s.eval_size} test images`,
+            ...(!result.interrupted && s.val_size !== null
+              ? [`  validation (${s.val_size} training images held out): final ${pct(s.final_val_acc)}, best ${pct(s.best_val_acc)} at epoch ${s.best_epoch}`] : []),
+            `  ${options.out}/summary.json, metrics.jsonl, last.safetensors${result.interrupted ? '' : `${s.best_epoch !== null ? ', best.safetensors' : ''}, final.safetensors`}`,
           ].join('\n') + '\n');
         }
         if (result.interrupted) throw new TrainingInterrupted(`interrupted at step ${s.completed_steps}; ${options.out}/last.safetensors saved`);

@@ -269,10 +269,13 @@ function resolveRef(ref: RunRef, dataset: string, seed: number): { method: strin
   return { method: r.method, dataset: r.dataset ?? dataset, seed: r.seed ?? seed };
 }
 
-/** Train steps of a dataset entry at a scale (train sets drop their last short batch, as the loader does). */
-export function plannedSteps(d: DatasetSpec, batchSize: number, scale = 1): number {
+/**
+ * Train steps of a dataset entry at a scale (train sets drop their last short batch, as the loader does); a
+ * validation split held out of the whole train split (--val-size without a train size) leaves fewer to train on.
+ */
+export function plannedSteps(d: DatasetSpec, batchSize: number, scale = 1, valSize = 0): number {
   if (d.steps !== undefined) return Math.round(d.steps * scale);
-  const n = d.trainSize ?? KNOWN_SIZES[d.data] ?? 0;
+  const n = d.trainSize ?? Math.max(0, (KNOWN_SIZES[d.data] ?? 0) - valSize);
   const perEpoch = n > batchSize ? Math.floor(n / batchSize) : 1;
   return Math.round((d.epochs ?? 10) * scale) * perEpoch;
 }
@@ -334,7 +337,7 @@ export function planRuns(c: ExperimentConfig, root: string): PlannedRun[] {
         commands.push(['train', ...flagsToArgv(trainFlags)]);
         const batch = Number(trainFlags['batch-size'] ?? 64);
         const steps = trainFlags['steps'] !== undefined ? Number(trainFlags['steps'])
-          : plannedSteps({ ...d, steps: undefined, epochs: Number(trainFlags['epochs']) }, batch);
+          : plannedSteps({ ...d, steps: undefined, epochs: Number(trainFlags['epochs']) }, batch, 1, Number(trainFlags['val-size'] ?? 0));
         runs.push({ id: runId(dataset, m.id, seed), method: m.id, dataset, seed, stage: Math.max(m.stage ?? 1, d.stage ?? 1), root, dir, commands, deps, steps, needed: false });
       }
     }

@@ -18,7 +18,7 @@ export const CONFIG_COPY = 'experiment.json';
 
 export interface RunSummary {
   final_acc: number | null;
-  best_acc: number | null;
+  final_val_acc?: number | null;
   interrupted: boolean;
   [k: string]: unknown;
 }
@@ -46,8 +46,10 @@ export interface RunRecord {
   status: 'done' | 'changed' | 'failed' | 'pending';
   dir: string;
   commands: string[];
+  /** Test accuracy of the final model. */
   final_acc: number | null;
-  best_acc: number | null;
+  /** Validation accuracy of the final model, for runs with --val-size (what a grid chooses on). */
+  final_val_acc: number | null;
   parameters: number | null;
   steps: number | null;
   train_seconds: number | null;
@@ -157,7 +159,7 @@ export function collectRecords(runs: readonly PlannedRun[]): RunRecord[] {
       id: r.id, method: r.method, dataset: r.dataset, seed: r.seed,
       status: changed.has(r.id) ? 'changed' : done ? 'done' : meta?.error ? 'failed' : 'pending',
       dir: r.dir, commands: meta?.commands ?? printedCommands(r),
-      final_acc: done ? s!.final_acc : null, best_acc: done ? s!.best_acc : null,
+      final_acc: done ? s!.final_acc : null, final_val_acc: done ? s!.final_val_acc ?? null : null,
       parameters: num('parameters'), steps, train_seconds: num('train_seconds'),
       wall_seconds: done ? meta?.wall_seconds ?? num('wall_seconds') : null,
       ms_per_step: num('ms_per_step'), images_seen: steps !== null && batch !== null ? steps * batch : null,

@@ -1,6 +1,6 @@
-// Data for training and evaluation: a dataset by name or path, a seeded class-balanced train subset, and the
-// transforms that bring its images to the model's input (size, channels, normalization) with the requested
-// augmentation.
+// Data for training and evaluation: a dataset by name or path, a seeded class-balanced train subset, an optional
+// validation split carved from the training images, and the transforms that bring its images to the model's
+// input (size, channels, normalization) with the requested augmentation.
 import {
   DataLoader, datasetDefaults, loadDataset, makeTransforms, stratifiedSubset,
   type BatchTransform, type Dataset, type DatasetDefaults,
@@ -69,11 +69,63 @@ export interface TrainData {
   eval: BatchTransform;
   /** Train sample indices (all, or the stratified subset). */
   trainIndices: Int32Array | null;
+  /** Validation indices into the train split (disjoint from trainIndices), or null without a validation split. */
+  valIndices: Int32Array | null;
   evalIndices: Int32Array | null;
 }
 
+/** Seed offsets of the subsets drawn for one run, so each is its own stream. */
+const SUBSET_SALT = { train: 0, eval: 1, val: 2 } as const;
+
+function checkSize(what: string, n: number): void {
+  if (!(Number.isInteger(n) && n > 0)) throw new TrainingError(`--${what} must be a positive integer, got ${n}`);
+}
+
+/** The positions of `pool` (ascending indices) picked by a class-balanced subset of its labels. */
+function subsetOfPool(labels: ArrayLike<number>, pool: Int32Array, n: number, seed: number): Int32Array {
+  const poolLabels = Int32Array.from(pool, (i) => labels[i]!);
+  return Int32Array.from(stratifiedSubset(poolLabels, n, seed), (j) => pool[j]!);
+}
+
+/** Indices 0..n-1 not in `taken` (ascending). */
+function complement(n: number, taken: Int32Array): Int32Array {
+  const used = new Uint8Array(n);
+  for (const i of taken) used[i] = 1;
+  const out = new Int32Array(n - taken.length);
+  let o = 0;
+  for (let i = 0; i < n; i++) if (!used[i]) out[o++] = i;
+  return out;
+}
+
+/**
+ * The train subset and the validation split of the train images, disjoint. With --train-size, the train subset
+ * is the one a run without --val-size gets (the same images, so adding a validation split does not change what
+ * is trained) and the validation images come from the rest; without it, the validation images are drawn first
+ * and the model trains on all the others. Both are class-balanced and seeded.
+ */
+export function splitTrainVal(labels: ArrayLike<number>, trainSize: number | undefined, valSize: number | undefined, seed: number): {
+  train: Int32Array | null; val: Int32Array | null;
+} {
+  const n = labels.length;
+  if (trainSize !== undefined) checkSize('train-size', trainSize);
+  if (valSize === undefined) {
+    return { train: trainSize === undefined || trainSize >= n ? null : stratifiedSubset(labels, trainSize, seed + SUBSET_SALT.train), val: null };
+  }
+  checkSize('val-size', valSize);
+  if (trainSize !== undefined && trainSize + valSize > n) {
+    throw new TrainingError(`--train-size ${trainSize} and --val-size ${valSize} need ${trainSize + valSize} training images; the data has ${n}`);
+  }
+  if (valSize >= n) throw new TrainingError(`--val-size ${valSize} leaves no training images (the data has ${n})`);
+  if (trainSize !== undefined) {
+    const train = stratifiedSubset(labels, trainSize, seed + SUBSET_SALT.train);
+    return { train, val: subsetOfPool(labels, complement(n, train), valSize, seed + SUBSET_SALT.val) };
+  }
+  const val = stratifiedSubset(labels, valSize, seed + SUBSET_SALT.val);
+  return { train: complement(n, val), val };
+}
+
 export function prepareData(dataset: Dataset, spec: ModelSpec, opts: {
-  trainSize?: number; evalSize?: number; seed: number; augment: AugmentOptions; imgSize?: number;
+  trainSize?: number; valSize?: number; evalSize?: number; seed: number; augment: AugmentOptions; imgSize?: number;
 }): TrainData {
   const side = inputSide(spec, dataset, opts.imgSize);
   const augment = resolveAugment(dataset, side, opts.augment);
@@ -82,15 +134,12 @@ export function prepareData(dataset: Dataset, spec: ModelSpec, opts: {
     throw new TrainingError(`the model takes ${channels}-channel input and ${dataset.source} has ${dataset.channels} channels`);
   }
   const t = makeTransforms(dataset, { size: side, channels }, augment);
-  const subset = (n: number | undefined, labels: ArrayLike<number>, what: string, salt: number): Int32Array | null => {
-    if (n === undefined || n >= labels.length) return null;
-    if (!(Number.isInteger(n) && n > 0)) throw new TrainingError(`--${what} must be a positive integer, got ${n}`);
-    return stratifiedSubset(labels, n, opts.seed + salt);
-  };
+  const split = splitTrainVal(dataset.train.labels, opts.trainSize, opts.valSize, opts.seed);
+  if (opts.evalSize !== undefined) checkSize('eval-size', opts.evalSize);
+  const evalAll = opts.evalSize === undefined || opts.evalSize >= dataset.test.n;
   return {
-    dataset, side, augment, train: t.train, eval: t.eval,
-    trainIndices: subset(opts.trainSize, dataset.train.labels, 'train-size', 0),
-    evalIndices: subset(opts.evalSize, dataset.test.labels, 'eval-size', 1),
+    dataset, side, augment, train: t.train, eval: t.eval, trainIndices: split.train, valIndices: split.val,
+    evalIndices: evalAll ? null : stratifiedSubset(dataset.test.labels, opts.evalSize!, opts.seed + SUBSET_SALT.eval),
   };
 }
 
@@ -106,4 +155,9 @@ export function trainLoader(d: TrainData, batchSize: number, seed: number): Data
 
 export function evalLoader(d: TrainData, batchSize: number): DataLoader {
   return new DataLoader(d.dataset.test, { batchSize, transform: d.eval, ...(d.evalIndices ? { indices: d.evalIndices } : {}) });
+}
+
+/** The validation split: training images, preprocessed as test images are (no augmentation). */
+export function valLoader(d: TrainData, batchSize: number): DataLoader | null {
+  return d.valIndices ? new DataLoader(d.dataset.train, { batchSize, transform: d.eval, indices: d.valIndices }) : null;
 }

@@ -19,9 +19,13 @@ export interface EpochRecord {
   lr: number;
   train_loss: number;
   train_acc: number;
+  /** The test split (--eval-size images, or all), measured for the record; it never chooses anything. */
   eval_loss: number | null;
   eval_acc: number | null;
-  best_acc: number | null;
+  /** The validation split, only in runs that have one; "best" is the epoch with the highest val_acc. */
+  val_loss?: number | null;
+  val_acc?: number | null;
+  best_val_acc?: number | null;
   images_per_s: number;
   elapsed_s: number;
 }

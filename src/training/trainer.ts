@@ -18,7 +18,7 @@ import {
   loadIntoModel, modelMetadata, modelTensorNames, OPTIMIZER_PREFIX, readFloat32, saveModel, specFromCheckpoint,
   TRAIN_STATE_KEY, type SaveDType,
 } from './checkpoint.js';
-import { evalLoader, loadDatasetOrThrow, prepareData, trainLoader, type AugmentOptions, type TrainData } from './data.js';
+import { evalLoader, loadDatasetOrThrow, prepareData, trainLoader, valLoader, type AugmentOptions, type TrainData } from './data.js';
 import { TrainingError } from './errors.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { initModel, INIT_SCHEMES, type InitScheme } from './init.js';
@@ -56,6 +56,9 @@ export interface TrainOptions {
   resetHead?: boolean;
   data: string | Dataset;
   trainSize?: number;
+  /** Hold out this many training images (class-balanced, seeded, disjoint from the train subset) as a validation
+   *  split: "best" is chosen on it. Without it nothing is chosen (the test split never chooses). */
+  valSize?: number;
   evalSize?: number;
   /** ConvNeXt input side (other families take their img_size). */
   imgSize?: number;
@@ -118,6 +121,8 @@ export interface TrainSummary {
   initialized_tensors: string[];
   data: string;
   train_size: number;
+  /** Images of the validation split (null: none). */
+  val_size: number | null;
   eval_size: number;
   input: { channels: number; size: number };
   augment: Record<string, unknown>;
@@ -135,8 +140,13 @@ export interface TrainSummary {
   linear_probe: boolean;
   kd: { teacher: string; family: string; temperature: number; alpha: number } | null;
   pruned: { masked_tensors: number; pruned_weights: number; non_zero: number } | null;
-  best_acc: number | null;
+  /** The epoch with the highest validation accuracy (best.safetensors), and that accuracy; null without a validation split. */
   best_epoch: number | null;
+  best_val_acc: number | null;
+  /** The final model on the validation split (null without one). */
+  final_val_acc: number | null;
+  final_val_loss: number | null;
+  /** The final model on the test split (--eval-size images, or all). */
   final_acc: number | null;
   final_loss: number | null;
   final_per_class: { class: number; name: string; accuracy: number }[] | null;
@@ -163,6 +173,7 @@ interface RunIdentity {
   init: string;
   data: string;
   train_size: number | null;
+  val_size: number | null;
   eval_size: number | null;
   total_steps: number;
   batch_size: number;
@@ -181,7 +192,7 @@ interface RunIdentity {
 interface TrainState {
   step: number;
   epoch: number;
-  best_acc: number | null;
+  best_val_acc: number | null;
   best_epoch: number | null;
   optimizer_steps: Record<string, number>;
   /** Running sums of the epoch in progress (so its record matches an uninterrupted run). */
@@ -337,9 +348,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     reader?.close();
   }
 
-  const data: TrainData = prepareData(dataset, spec, { trainSize: opts.trainSize, evalSize: opts.evalSize, seed, augment: opts.augment ?? {}, imgSize: opts.imgSize });
+  const data: TrainData = prepareData(dataset, spec, {
+    trainSize: opts.trainSize, valSize: opts.valSize, evalSize: opts.evalSize, seed, augment: opts.augment ?? {}, imgSize: opts.imgSize,
+  });
   const loader = trainLoader(data, batchSize, seed);
-  const evalData = evalLoader(data, opts.evalBatchSize ?? Math.max(batchSize, 128));
+  const evalBatch = opts.evalBatchSize ?? Math.max(batchSize, 128);
+  const evalData = evalLoader(data, evalBatch);
+  const valData = valLoader(data, evalBatch);
   const stepsPerEpoch = loader.length;
   const totalSteps = opts.steps ?? (opts.epochs ?? 10) * stepsPerEpoch;
   const epochs = Math.ceil(totalSteps / stepsPerEpoch);
@@ -377,7 +392,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const identity: RunIdentity = {
     family: spec.family, config: spec.config, init: initText, data: dataName, train_size: opts.trainSize ?? null,
-    eval_size: opts.evalSize ?? null, total_steps: totalSteps, batch_size: batchSize, lr, min_lr: minLr, warmup_steps: warmupSteps,
+    val_size: opts.valSize ?? null, eval_size: opts.evalSize ?? null, total_steps: totalSteps, batch_size: batchSize, lr, min_lr: minLr, warmup_steps: warmupSteps,
     weight_decay: weightDecay, clip_grad: opts.clipGrad ?? null, drop_path: spec.dropPathRate, augment: { ...data.augment }, seed,
     linear_probe: Boolean(opts.linearProbe),
     kd: opts.kd ? { teacher: path.basename(opts.kd.teacher), temperature: kdT, alpha: kdAlpha } : null,
@@ -387,7 +402,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const out = opts.out ?? null;
   const lastPath = out ? path.join(out, 'last.safetensors') : null;
   let state: TrainState = {
-    step: 0, epoch: 0, best_acc: null, best_epoch: null, optimizer_steps: {}, epoch_loss_sum: 0, epoch_correct: 0, epoch_seen: 0,
+    step: 0, epoch: 0, best_val_acc: null, best_epoch: null, optimizer_steps: {}, epoch_loss_sum: 0, epoch_correct: 0, epoch_seen: 0,
     train_seconds: 0, images_seen: 0, identity,
   };
   let resumed = false;
@@ -399,7 +414,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const text = r.metadata[TRAIN_STATE_KEY];
         if (!text) throw new TrainingError(`${lastPath}: no training state in its metadata`);
         const saved = JSON.parse(text) as TrainState;
-        const diff = (Object.keys(identity) as (keyof RunIdentity)[]).filter((k) => !sameJson(identity[k], saved.identity[k]));
+        // A setting a run saved by an older version did not record (val_size) had its default, null.
+        const diff = (Object.keys(identity) as (keyof RunIdentity)[]).filter((k) => !sameJson(identity[k], saved.identity[k] ?? null));
         if (diff.length > 0) {
           throw new TrainingError(`--resume: this run differs from the one in ${out} in ${diff.map((k) => `${k} (${JSON.stringify(saved.identity[k])} there, ${JSON.stringify(identity[k])} now)`).join(', ')}`);
         }
@@ -442,6 +458,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let emaLoss = NaN;
   let interrupted = false;
   let lastEval: EvalResult | null = null;
+  let lastVal: EvalResult | null = null;
   let stepLr = lr;
   for (let s = state.step; s < totalSteps; s++) {
     const epoch = Math.floor(s / stepsPerEpoch);
@@ -494,20 +511,28 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (endOfEpoch) {
       const isLast = s + 1 === totalSteps;
       let ev: EvalResult | null = null;
+      let vev: EvalResult | null = null;
       if (isLast || (evalEvery > 0 && (epoch + 1) % evalEvery === 0)) {
+        if (valData) {
+          vev = evaluate(model, valData, dataset.classNames, opts.onEvalBatch);
+          lastVal = vev;
+          // "Best" is chosen on the validation split only; the test split is measured, never chosen on.
+          if (state.best_val_acc === null || vev.accuracy > state.best_val_acc) {
+            state.best_val_acc = vev.accuracy;
+            state.best_epoch = epoch + 1;
+            if (out) saveModel(path.join(out, 'best.safetensors'), model, baseMeta({ 'wsel.eval': JSON.stringify({ epoch: epoch + 1, step: s + 1, val_accuracy: vev.accuracy, val_loss: vev.loss }) }), { dtype: opts.saveDtype ?? 'F32' });
+          }
+        }
         ev = evaluate(model, evalData, dataset.classNames, opts.onEvalBatch);
         model.train(ownTraining);
         lastEval = ev;
-        if (state.best_acc === null || ev.accuracy > state.best_acc) {
-          state.best_acc = ev.accuracy;
-          state.best_epoch = epoch + 1;
-          if (out) saveModel(path.join(out, 'best.safetensors'), model, baseMeta({ 'wsel.eval': JSON.stringify({ epoch: epoch + 1, step: s + 1, accuracy: ev.accuracy, loss: ev.loss }) }), { dtype: opts.saveDtype ?? 'F32' });
-        }
       }
       const rec: EpochRecord = {
         type: 'epoch', epoch: epoch + 1, step: s + 1, lr: stepLr,
         train_loss: state.epoch_loss_sum / state.epoch_seen, train_acc: state.epoch_correct / state.epoch_seen,
-        eval_loss: ev?.loss ?? null, eval_acc: ev?.accuracy ?? null, best_acc: state.best_acc, images_per_s: ips,
+        eval_loss: ev?.loss ?? null, eval_acc: ev?.accuracy ?? null,
+        ...(valData ? { val_loss: vev?.loss ?? null, val_acc: vev?.accuracy ?? null, best_val_acc: state.best_val_acc } : {}),
+        images_per_s: ips,
         elapsed_s: (performance.now() - wallStart) / 1000,
       };
       metrics.write(rec);
@@ -529,6 +554,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   if (!interrupted && state.step >= totalSteps && lastEval === null) {
     // Resumed exactly at the end: evaluate what is there.
+    if (valData) lastVal = evaluate(model, valData, dataset.classNames, opts.onEvalBatch);
     lastEval = evaluate(model, evalData, dataset.classNames, opts.onEvalBatch);
   }
 
@@ -536,13 +562,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const summary: TrainSummary = {
     wsel_version: VERSION, family: spec.family, config: spec.config, parameters: model.numParameters(),
     trainable_parameters: trainParams.reduce((a, p) => a + p.size, 0), init: initText, loaded_tensors: loaded.length,
-    initialized_tensors: initialized, data: dataName, train_size: loader.size, eval_size: evalData.size,
+    initialized_tensors: initialized, data: dataName, train_size: loader.size, val_size: valData?.size ?? null, eval_size: evalData.size,
     input: { channels: modelInput(spec).channels, size: data.side }, augment: { ...data.augment }, epochs, steps: totalSteps,
     steps_per_epoch: stepsPerEpoch, batch_size: batchSize, lr, min_lr: minLr, warmup_steps: warmupSteps, weight_decay: weightDecay,
     clip_grad: opts.clipGrad ?? null, drop_path: spec.dropPathRate, seed, linear_probe: Boolean(opts.linearProbe),
     kd: opts.kd && teacher ? { teacher: opts.kd.teacher, family: teacher.spec.family, temperature: kdT, alpha: kdAlpha } : null,
     pruned: masks ? { masked_tensors: masks.names.length, pruned_weights: masks.prunedCount, non_zero: countNonZero(model) } : null,
-    best_acc: state.best_acc, best_epoch: state.best_epoch,
+    best_epoch: state.best_epoch, best_val_acc: state.best_val_acc,
+    final_val_acc: interrupted ? null : lastVal?.accuracy ?? null, final_val_loss: interrupted ? null : lastVal?.loss ?? null,
     final_acc: interrupted ? null : lastEval?.accuracy ?? null, final_loss: interrupted ? null : lastEval?.loss ?? null,
     final_per_class: interrupted || !lastEval ? null : lastEval.perClass.map((c) => ({ class: c.class, name: c.name, accuracy: c.accuracy })),
     images_per_s: trainMs > 0 ? (state.images_seen * 1000) / trainMs : 0,

@@ -77,6 +77,15 @@ describe('grid expansion', () => {
     expect(runs.find((r) => r.id === 'small/vit/ft/s0')!.commands[0]).toContain('res/big/t/s0/final.safetensors');
   });
 
+  it('a validation split held out of a whole train split leaves fewer steps; one beside a train size does not', () => {
+    const c = structuredClone(CONFIG);
+    c.train = { ...c.train, 'val-size': 1000 };
+    const runs = planRuns(validateConfig(c), 'res');
+    expect(runs.find((r) => r.id === 'big/t/s0')!.steps).toBe(5900);
+    expect(runs.find((r) => r.id === 'small/vit/random/s0')!.steps).toBe(20);
+    expect(runs.find((r) => r.id === 'big/t/s0')!.commands[0]).toEqual(expect.arrayContaining(['--val-size', '1000']));
+  });
+
   it('refuses references to runs the grid does not make', () => {
     const c = structuredClone(CONFIG);
     c.methods[2]!.kdFrom = { method: 't', dataset: 'small' };

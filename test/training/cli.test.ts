@@ -18,7 +18,9 @@ describe('wsel train / eval / prune', () => {
     expect(r.stderr).toMatch(/init: random \(timm, seed 0\)/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/4\/4 steps on 64 mnist images/);
-    for (const f of ['summary.json', 'metrics.jsonl', 'last.safetensors', 'best.safetensors', 'final.safetensors']) expect(existsSync(path.join(out, f))).toBe(true);
+    for (const f of ['summary.json', 'metrics.jsonl', 'last.safetensors', 'final.safetensors']) expect(existsSync(path.join(out, f))).toBe(true);
+    // Without a validation split nothing is chosen, so there is no best.safetensors.
+    expect(existsSync(path.join(out, 'best.safetensors'))).toBe(false);
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     const e = wsel('eval', '--checkpoint', path.join(out, 'final.safetensors'), '--data', 'mnist', '--eval-size', '100', '--json');
     expect(e.code).toBe(0);
@@ -28,6 +30,22 @@ describe('wsel train / eval / prune', () => {
     const again = wsel('train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--steps', '4', '--out', out);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds a run .*--resume/);
+  });
+
+  it('--val-size holds out training images, reports them apart from the test images and picks best.safetensors on them', () => {
+    const out = tmp.file('val');
+    const r = wsel('train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--val-size', '50',
+      '--eval-size', '100', '--epochs', '2', '--batch-size', '16', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/final test accuracy [\d.]+% .* on 100 test images/);
+    expect(r.stdout).toMatch(/validation \(50 training images held out\): final [\d.]+%, best [\d.]+% at epoch [12]/);
+    expect(existsSync(path.join(out, 'best.safetensors'))).toBe(true);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ train_size: 64, val_size: 50, eval_size: 100 });
+    expect(typeof summary.final_val_acc).toBe('number');
+    const bad = wsel('train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--val-size', '0', '--out', tmp.file('val-bad'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--val-size must be an integer >= 1/);
   });
 
   it('eval sees images at the side the model was trained at', () => {

@@ -82,7 +82,7 @@ describe('train', () => {
     const data = tinyMnist(64);
     const dir = tmp.file('run');
     const r = await train({ family: 'vit', config: TINY_VIT, data, batchSize: 16, epochs: 2, out: dir, logEvery: 2 });
-    for (const f of ['metrics.jsonl', 'summary.json', 'last.safetensors', 'best.safetensors', 'final.safetensors']) expect(existsSync(path.join(dir, f))).toBe(true);
+    for (const f of ['metrics.jsonl', 'summary.json', 'last.safetensors', 'final.safetensors']) expect(existsSync(path.join(dir, f))).toBe(true);
     const lines = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'epoch').length).toBe(2);
     expect(lines.filter((l) => l.type === 'step').length).toBe(4);
