@@ -5,7 +5,7 @@
 // Bare BertModel checkpoints have no "bert." prefix and no heads; pooler and heads are optional for that reason.
 import { DeclBuilder } from './builder.js';
 import { ConfigError, positiveInt } from './config-util.js';
-import { hfBool, hfInt, namePrefix, normalizeOverrides, scaledWidth, studentHeads, type HfFamily, type HfJson } from './hf-config.js';
+import { hfBool, hfInt, hfLayerCount, namePrefix, normalizeOverrides, scaledWidth, studentHeads, type HfFamily, type HfJson } from './hf-config.js';
 
 export interface BertConfig {
   vocab_size: number;
@@ -38,16 +38,17 @@ export const bert: HfFamily<BertConfig> = {
   studentFields: FIELDS,
 
   fromHf(json: HfJson, names) {
+    const prefix = namePrefix(names, 'embeddings.word_embeddings.weight', ['bert.', '']);
     return validate({
       vocab_size: hfInt(json, 'vocab_size'),
       max_position_embeddings: hfInt(json, 'max_position_embeddings'),
       type_vocab_size: hfInt(json, 'type_vocab_size', 2),
       hidden_size: hfInt(json, 'hidden_size'),
-      num_hidden_layers: hfInt(json, 'num_hidden_layers'),
+      num_hidden_layers: hfLayerCount(json, 'num_hidden_layers', names, `${prefix}encoder.layer`),
       num_attention_heads: hfInt(json, 'num_attention_heads'),
       intermediate_size: hfInt(json, 'intermediate_size'),
       tie_word_embeddings: hfBool(json, 'tie_word_embeddings', true),
-      prefix: namePrefix(names, 'embeddings.word_embeddings.weight', ['bert.', '']),
+      prefix,
     });
   },
 
@@ -63,6 +64,8 @@ export const bert: HfFamily<BertConfig> = {
     }
     return c;
   },
+
+  layerCount: (c) => c.num_hidden_layers,
 
   toHf(s) {
     return {

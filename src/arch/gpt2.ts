@@ -4,7 +4,7 @@
 // the fused [q; k; v] on the second axis. Learned position embeddings (wpe) keep every position.
 import { DeclBuilder } from './builder.js';
 import { ConfigError, positiveInt } from './config-util.js';
-import { hfBool, hfInt, namePrefix, normalizeOverrides, scaledWidth, studentHeads, type HfFamily, type HfJson } from './hf-config.js';
+import { hfBool, hfInt, hfLayerCount, namePrefix, normalizeOverrides, scaledWidth, studentHeads, type HfFamily, type HfJson } from './hf-config.js';
 
 export interface Gpt2Config {
   vocab_size: number;
@@ -36,15 +36,16 @@ export const gpt2: HfFamily<Gpt2Config> = {
 
   fromHf(json: HfJson, names) {
     const n_embd = hfInt(json, 'n_embd');
+    const prefix = namePrefix(names, 'wte.weight', ['transformer.', '']);
     return validate({
       vocab_size: hfInt(json, 'vocab_size'),
       n_positions: hfInt(json, 'n_positions'),
       n_embd,
-      n_layer: hfInt(json, 'n_layer'),
+      n_layer: hfLayerCount(json, 'n_layer', names, `${prefix}h`),
       n_head: hfInt(json, 'n_head'),
       n_inner: hfInt(json, 'n_inner', 4 * n_embd),
       tie_word_embeddings: hfBool(json, 'tie_word_embeddings', true),
-      prefix: namePrefix(names, 'wte.weight', ['transformer.', '']),
+      prefix,
     });
   },
 
@@ -60,6 +61,8 @@ export const gpt2: HfFamily<Gpt2Config> = {
     }
     return c;
   },
+
+  layerCount: (c) => c.n_layer,
 
   toHf(s, _t, json) {
     const out: HfJson = { n_embd: s.n_embd, n_layer: s.n_layer, n_head: s.n_head };

@@ -1,8 +1,7 @@
 // Hugging Face model folders: config.json in, config.json out, and the files that travel with the weights.
 // A family reads its typed config from config.json (plus layout facts visible only in tensor names, such as a
 // "model." prefix) and says which config.json fields describe the sizes it changes.
-import fs from 'node:fs';
-import path from 'node:path';
+import { parseJsonObject, preview } from '../safe-json.js';
 import { ConfigError, positiveInt } from './config-util.js';
 import type { ArchDecl } from './types.js';
 
@@ -23,33 +22,13 @@ export interface HfFamily<C extends object = Record<string, unknown>> {
   /** config.json fields that change from the teacher's `json` for `student` (derived ones included). */
   toHf(student: C, teacher: C, json: HfJson): HfJson;
   declare(config: C): ArchDecl;
+  /** The number of decoder/encoder layers a config declares (what its declaration's size grows with). */
+  layerCount(config: C): number;
 }
 
-/** Read and check a folder's config.json. */
-export function readHfConfig(dir: string): HfJson {
-  const file = path.join(dir, 'config.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigError(`${dir}: no config.json (a Hugging Face model folder needs one)`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${file}: expected a JSON object`);
-  return json as HfJson;
-}
-
-export function isHfFolder(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory() && fs.existsSync(path.join(p, 'config.json'));
-  } catch {
-    return false;
-  }
+/** Check the text of a config.json (`file` names it in errors). */
+export function parseHfConfig(text: string, file: string): HfJson {
+  return parseJsonObject(text, (problem) => new ConfigError(`${file}: ${problem}`));
 }
 
 /** A positive integer field of config.json, or `fallback` when absent (null counts as absent, as in transformers). */
@@ -62,10 +41,35 @@ export function hfInt(json: HfJson, key: string, fallback?: number): number {
   return positiveInt(v, key);
 }
 
+/**
+ * A layer count of config.json, bounded by the checkpoint: every declared layer must have tensors named
+ * `<stack>.<i>.`, so a config declaring a billion layers fails at once instead of declaring them. `names` null:
+ * no checkpoint to check against.
+ */
+export function hfLayerCount(json: HfJson, key: string, names: ReadonlySet<string> | null, stack: string): number {
+  const n = hfInt(json, key);
+  if (names === null) return n;
+  const present = new Set<number>();
+  const prefix = `${stack}.`;
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const index = name.slice(prefix.length, name.indexOf('.', prefix.length));
+    if (/^\d+$/.test(index)) present.add(Number(index));
+  }
+  const where = `"${stack}.N." tensors`;
+  if (n > present.size) {
+    throw new ConfigError(`config.json declares ${key} ${n}, but the checkpoint has ${where} for only ${present.size} layer(s)`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!present.has(i)) throw new ConfigError(`config.json declares ${key} ${n}, but the checkpoint has no ${where} for layer ${i}`);
+  }
+  return n;
+}
+
 export function hfBool(json: HfJson, key: string, fallback: boolean): boolean {
   const v = json[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new ConfigError(`config.json field "${key}" must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new ConfigError(`config.json field "${key}" must be true or false, got ${preview(v)}`);
   return v;
 }
 
@@ -139,10 +143,7 @@ export function studentHfJson<C extends object>(
 /** Files copied from teacher to student as they are: tokenizer, vocabulary, generation and license files. */
 const COMPANION = /^(tokenizer[\w.-]*|special_tokens_map\.json|added_tokens\.json|vocab\.(json|txt)|merges\.txt|[\w.-]+\.tiktoken|[\w.-]*spiece\.model|[\w.-]*sentencepiece[\w.-]*\.model|generation_config\.json|chat_template\.(json|jinja)|preprocessor_config\.json|(LICENSE|NOTICE|USE_POLICY)[\w.-]*)$/i;
 
-/** The teacher folder's companion files (top level only; weights, config.json and the model card are not copied). */
-export function companionFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && COMPANION.test(e.name))
-    .map((e) => e.name)
-    .sort();
+/** Whether a file of a teacher folder travels to the student (weights, config.json and the model card do not). */
+export function isCompanionFile(name: string): boolean {
+  return COMPANION.test(name);
 }

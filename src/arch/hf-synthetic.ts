@@ -3,7 +3,7 @@
 // since no real model can be downloaded here.
 import fs from 'node:fs';
 import path from 'node:path';
-import { openShardedWriter } from '../checkpoint/sharded-writer.js';
+import { openShardedWriter } from '../checkpoint/node/write.js';
 import type { DType } from '../checkpoint/types.js';
 import type { HfFamily, HfJson } from './hf-config.js';
 import { fillRandom } from './synthetic.js';

@@ -11,7 +11,7 @@
 import { DeclBuilder } from './builder.js';
 import { ConfigError, positiveInt } from './config-util.js';
 import {
-  hfBool, hfInt, namePrefix, normalizeOverrides, scaled, scaledWidth, type HfFamily, type HfJson,
+  hfBool, hfInt, hfLayerCount, namePrefix, normalizeOverrides, scaled, scaledWidth, type HfFamily, type HfJson,
 } from './hf-config.js';
 
 export interface LlamaConfig {
@@ -68,12 +68,13 @@ export const llama: HfFamily<LlamaConfig> = {
     const hidden_size = hfInt(json, 'hidden_size');
     const num_attention_heads = hfInt(json, 'num_attention_heads');
     const attentionBias = hfBool(json, 'attention_bias', false);
+    const prefix = namePrefix(names, 'embed_tokens.weight', ['model.', '']);
     return validate({
       model_type,
       vocab_size: hfInt(json, 'vocab_size'),
       hidden_size,
       intermediate_size: hfInt(json, 'intermediate_size'),
-      num_hidden_layers: hfInt(json, 'num_hidden_layers'),
+      num_hidden_layers: hfLayerCount(json, 'num_hidden_layers', names, `${prefix}layers`),
       num_attention_heads,
       num_key_value_heads: hfInt(json, 'num_key_value_heads', num_attention_heads),
       head_dim: hfInt(json, 'head_dim', Math.floor(hidden_size / num_attention_heads)),
@@ -83,7 +84,7 @@ export const llama: HfFamily<LlamaConfig> = {
       mlp_bias: hfBool(json, 'mlp_bias', false),
       qk_norm: QK_NORM.has(model_type),
       sandwich_norm: SANDWICH.has(model_type),
-      prefix: namePrefix(names, 'embed_tokens.weight', ['model.', '']),
+      prefix,
     });
   },
 
@@ -117,6 +118,8 @@ export const llama: HfFamily<LlamaConfig> = {
     if (c.head_dim > teacher.head_dim) throw new ConfigError(`head_dim ${c.head_dim} is larger than the teacher's ${teacher.head_dim}`);
     return c;
   },
+
+  layerCount: (c) => c.num_hidden_layers,
 
   toHf(s, t, json) {
     const out: HfJson = {

@@ -1,7 +1,7 @@
 // Synthetic checkpoints: random weights under a family's real names and shapes. Used by the built-in demo,
 // the tests and the benchmarks, since no real checkpoint can be downloaded here.
 import { encodeFloat32, numel } from '../checkpoint/dtype.js';
-import { openSafetensorsWriter } from '../checkpoint/safetensors-writer.js';
+import { openSafetensorsWriter } from '../checkpoint/node/write.js';
 import { seededRandom } from '../selection/rng.js';
 import type { CheckpointWriter, DType } from '../checkpoint/types.js';
 import { tensorShape, type ArchDecl } from './types.js';

@@ -1,5 +1,4 @@
 // Element types: sizes, parsing, and decoding/encoding of raw little-endian tensor bytes.
-import os from 'node:os';
 import {
   bf16BitsToF32Bits,
   f16BitsToF32Bits,
@@ -12,7 +11,7 @@ import {
 import { CheckpointError, type DType } from './types.js';
 
 // Typed-array views read the file's little-endian bytes directly; that is only right on a little-endian CPU.
-if (os.endianness() !== 'LE') throw new Error('wsel needs a little-endian machine to read checkpoints');
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('wsel needs a little-endian machine to read checkpoints');
 
 const SIZES: Readonly<Record<DType, number>> = {
   BOOL: 1, U8: 1, I8: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4,

@@ -1,6 +1,7 @@
 // A restricted unpickler: interprets the pickle opcodes torch.save emits (protocols 0-5, minus extensions and
 // out-of-band buffers) into plain values. It never imports or runs anything: every global goes through
 // hooks.findClass, which decides what it stands for (or refuses), and calls only reach those stand-ins.
+import { decodeLatin1, decodeUtf8, viewOf } from './bytes.js';
 import { CheckpointError } from './types.js';
 
 /** A Python tuple (kept apart from lists, which become arrays). */
@@ -22,21 +23,28 @@ export interface PickleHooks {
 
 /** Interpret a pickle; dicts become Maps, lists arrays, tuples PyTuples, bytes Uint8Arrays, big ints bigints. */
 export function unpickle(data: Uint8Array, hooks: PickleHooks, file: string): unknown {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buf = data;
+  const view = viewOf(data);
   const fail = (problem: string): never => {
     throw new CheckpointError(file, `bad pickle: ${problem}`);
   };
   let pos = 0;
-  const take = (n: number): Buffer => {
+  // Moves past n bytes and returns where they start.
+  const skip = (n: number): number => {
     if (!Number.isSafeInteger(n) || n < 0 || pos + n > buf.length) fail('truncated');
-    const out = buf.subarray(pos, pos + n);
     pos += n;
-    return out;
+    return pos - n;
   };
+  const take = (n: number): Uint8Array => buf.subarray(skip(n), pos);
+  const u8 = (): number => buf[skip(1)]!;
+  const u16 = (): number => view.getUint16(skip(2), true);
+  const i32 = (): number => view.getInt32(skip(4), true);
+  const u32 = (): number => view.getUint32(skip(4), true);
+  const u64 = (): number => Number(view.getBigUint64(skip(8), true));
   const line = (): string => {
     const end = buf.indexOf(0x0a, pos);
     if (end < 0) fail('truncated line');
-    const text = buf.toString('latin1', pos, end);
+    const text = decodeLatin1(buf.subarray(pos, end));
     pos = end + 1;
     return text;
   };
@@ -71,17 +79,17 @@ export function unpickle(data: Uint8Array, hooks: PickleHooks, file: string): un
     for (let i = 0; i < items.length; i += 2) (dict as Map<unknown, unknown>).set(items[i], items[i + 1]);
   };
   const append = (list: unknown, items: readonly unknown[]): void => {
-    if (Array.isArray(list)) list.push(...items);
+    if (Array.isArray(list)) for (const v of items) list.push(v);
     else if (list instanceof Set) for (const v of items) list.add(v);
     else fail(`APPEND on ${describe(list)}`);
   };
   const global = (module: string, name: string): unknown => hooks.findClass(module, name);
 
   for (;;) {
-    const op = take(1)[0]!;
+    const op = u8();
     switch (op) {
-      case 0x80: take(1); break; // PROTO
-      case 0x95: take(8); break; // FRAME: framing is only a read-ahead hint
+      case 0x80: skip(1); break; // PROTO
+      case 0x95: skip(8); break; // FRAME: framing is only a read-ahead hint
       case 0x2e: return pop(); // STOP
       case 0x28: marks.push(stack); stack = []; break; // MARK
       case 0x29: push(new PyTuple([])); break; // EMPTY_TUPLE
@@ -99,30 +107,30 @@ export function unpickle(data: Uint8Array, hooks: PickleHooks, file: string): un
       case 0x4e: push(null); break; // NONE
       case 0x88: push(true); break; // NEWTRUE
       case 0x89: push(false); break; // NEWFALSE
-      case 0x4b: push(take(1).readUInt8(0)); break; // BININT1
-      case 0x4d: push(take(2).readUInt16LE(0)); break; // BININT2
-      case 0x4a: push(take(4).readInt32LE(0)); break; // BININT
-      case 0x8a: push(longFromBytes(take(take(1).readUInt8(0)))); break; // LONG1
-      case 0x8b: push(longFromBytes(take(take(4).readInt32LE(0)))); break; // LONG4
-      case 0x47: push(take(8).readDoubleBE(0)); break; // BINFLOAT (big-endian)
+      case 0x4b: push(u8()); break; // BININT1
+      case 0x4d: push(u16()); break; // BININT2
+      case 0x4a: push(i32()); break; // BININT
+      case 0x8a: push(longFromBytes(take(u8()))); break; // LONG1
+      case 0x8b: push(longFromBytes(take(i32()))); break; // LONG4
+      case 0x47: push(view.getFloat64(skip(8), false)); break; // BINFLOAT (big-endian)
       case 0x49: { const t = line(); push(t === '01' ? true : t === '00' ? false : intFromText(t, fail)); break; } // INT
       case 0x4c: push(intFromText(line().replace(/L$/, ''), fail)); break; // LONG
       case 0x46: { const t = line(); const v = Number(t); if (Number.isNaN(v) && !/nan/i.test(t)) fail(`bad FLOAT ${t}`); push(v); break; } // FLOAT
-      case 0x58: push(take(take(4).readUInt32LE(0)).toString('utf8')); break; // BINUNICODE
-      case 0x8c: push(take(take(1).readUInt8(0)).toString('utf8')); break; // SHORT_BINUNICODE
-      case 0x8d: push(take(Number(take(8).readBigUInt64LE(0))).toString('utf8')); break; // BINUNICODE8
-      case 0x54: push(take(take(4).readInt32LE(0)).toString('latin1')); break; // BINSTRING (Python 2 str)
-      case 0x55: push(take(take(1).readUInt8(0)).toString('latin1')); break; // SHORT_BINSTRING
-      case 0x42: push(new Uint8Array(take(take(4).readUInt32LE(0)))); break; // BINBYTES
-      case 0x43: push(new Uint8Array(take(take(1).readUInt8(0)))); break; // SHORT_BINBYTES
+      case 0x58: push(decodeUtf8(take(u32()))); break; // BINUNICODE
+      case 0x8c: push(decodeUtf8(take(u8()))); break; // SHORT_BINUNICODE
+      case 0x8d: push(decodeUtf8(take(u64()))); break; // BINUNICODE8
+      case 0x54: push(decodeLatin1(take(i32()))); break; // BINSTRING (Python 2 str)
+      case 0x55: push(decodeLatin1(take(u8()))); break; // SHORT_BINSTRING
+      case 0x42: push(take(u32()).slice()); break; // BINBYTES
+      case 0x43: push(take(u8()).slice()); break; // SHORT_BINBYTES
       case 0x8e: // BINBYTES8
-      case 0x96: push(new Uint8Array(take(Number(take(8).readBigUInt64LE(0))))); break; // BYTEARRAY8
-      case 0x71: memo.set(take(1).readUInt8(0), top()); break; // BINPUT
-      case 0x72: memo.set(take(4).readUInt32LE(0), top()); break; // LONG_BINPUT
+      case 0x96: push(take(u64()).slice()); break; // BYTEARRAY8
+      case 0x71: memo.set(u8(), top()); break; // BINPUT
+      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
       case 0x70: memo.set(intFromText(line(), fail) as number, top()); break; // PUT
       case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: push(memoGet(memo, take(1).readUInt8(0), fail)); break; // BINGET
-      case 0x6a: push(memoGet(memo, take(4).readUInt32LE(0), fail)); break; // LONG_BINGET
+      case 0x68: push(memoGet(memo, u8(), fail)); break; // BINGET
+      case 0x6a: push(memoGet(memo, u32(), fail)); break; // LONG_BINGET
       case 0x67: push(memoGet(memo, intFromText(line(), fail) as number, fail)); break; // GET
       case 0x30: if (stack.length > 0) stack.pop(); else popMark(); break; // POP
       case 0x31: popMark(); break; // POP_MARK

@@ -1,10 +1,13 @@
 // PyTorch zip checkpoints (torch.save since 1.6): `<prefix>/data.pkl` describes the state dict and refers to
 // storages `<prefix>/data/<key>`, stored uncompressed, so every tensor is a byte range of the zip file. The
 // pickle goes through the restricted unpickler with an allow-list of the few globals a state dict needs.
-import fs from 'node:fs';
+import { preview } from '../safe-json.js';
+import { decodeLatin1 } from './bytes.js';
 import { dtypeSize, numel } from './dtype.js';
-import { fileSize, openReadOnly, rangeBuffer, readFully } from './io.js';
 import { PyCallable, PyTuple, describe, unpickle } from './pickle.js';
+import { rangeBuffer } from './range.js';
+import { readAt, readExact, type ByteSource } from './source.js';
+import { readStrided } from './strided.js';
 import { CheckpointError, type CheckpointReader, type DType, type TensorInfo } from './types.js';
 import { memberDataOffset, readZipDirectory, type ZipEntry } from './zip.js';
 
@@ -17,6 +20,8 @@ const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
 /** Wrappers unwrapped at the top level, in this order of preference. */
 const WRAPPER_KEYS = ['model', 'state_dict', 'module'];
 const MAX_PICKLE_BYTES = 1 << 30;
+/** More dimensions than any real tensor has; a longer shape is refused before it costs work per element. */
+const MAX_RANK = 64;
 
 class StorageType {
   constructor(readonly dtype: DType) {}
@@ -38,9 +43,10 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** A shape or stride tuple (at most MAX_RANK long, else undefined like any malformed one). */
 function counts(v: unknown): number[] | undefined {
   const items = v instanceof PyTuple ? v.items : Array.isArray(v) ? v : undefined;
-  return items !== undefined && items.every(isCount) ? [...items] : undefined;
+  return items !== undefined && items.length <= MAX_RANK && items.every(isCount) ? [...items] : undefined;
 }
 
 function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
@@ -53,7 +59,8 @@ function isContiguous(shape: readonly number[], strides: readonly number[]): boo
 }
 
 /** What the pickle of one archive may reference: storages by key, and the allow-listed globals. */
-function makeHooks(file: string, fd: number, entries: ReadonlyMap<string, ZipEntry>, prefix: string) {
+function makeHooks(source: ByteSource, entries: ReadonlyMap<string, ZipEntry>, prefix: string) {
+  const file = source.name;
   const storages = new Map<string, Storage>();
   const rebuildTensor = (args: readonly unknown[]): TorchTensor => {
     const [storage, offset, size, stride] = args;
@@ -61,13 +68,17 @@ function makeHooks(file: string, fd: number, entries: ReadonlyMap<string, ZipEnt
     const strides = counts(stride);
     if (typeof storage !== 'object' || storage === null || storages.get((storage as Storage).key) !== storage || !isCount(offset) ||
         shape === undefined || strides === undefined || shape.length !== strides.length) {
-      throw new CheckpointError(file, 'bad pickle: malformed _rebuild_tensor_v2 arguments');
+      throw new CheckpointError(file, `bad pickle: malformed _rebuild_tensor_v2 arguments (a storage, an offset, and size and stride tuples of equal length, at most ${MAX_RANK})`);
     }
     const s = storage as Storage;
+    const view = `tensor view [offset ${offset}, shape ${preview(shape)}, strides ${preview(strides)}]`;
     const n = numel(shape);
-    const last = offset + shape.reduce((sum, d, i) => sum + (d - 1) * strides[i]!, 0);
-    if (n > 0 && last >= s.numel) {
-      throw new CheckpointError(file, `tensor view [offset ${offset}, shape ${shape}, strides ${strides}] runs past its storage ${s.key} of ${s.numel} elements`);
+    if (!Number.isSafeInteger(n * dtypeSize(s.dtype))) throw new CheckpointError(file, `${view} declares more elements than any file can describe`);
+    // The storage element of the view's last element; every element lies between offset and it (strides >= 0).
+    let last = offset;
+    for (let i = 0; i < shape.length; i++) last += Math.max(0, shape[i]! - 1) * strides[i]!;
+    if (n > 0 ? !(last < s.numel) : offset > s.numel) {
+      throw new CheckpointError(file, `${view} runs past its storage ${s.key} of ${s.numel} elements`);
     }
     return new TorchTensor(s, offset, shape, strides);
   };
@@ -78,7 +89,8 @@ function makeHooks(file: string, fd: number, entries: ReadonlyMap<string, ZipEnt
   const allowed: Record<string, unknown> = {
     'collections.OrderedDict': new PyCallable('collections.OrderedDict', (args) => {
       if (args.length === 0) return new Map();
-      if (args[0] instanceof Map) return new Map(args[0]);
+      // The dict itself, not a copy: a pickle that rebuilds a large dict many times must not cost that many copies.
+      if (args[0] instanceof Map) return args[0];
       throw new CheckpointError(file, 'bad pickle: OrderedDict built from something other than a dict');
     }),
     'torch._utils._rebuild_tensor_v2': new PyCallable('torch._utils._rebuild_tensor_v2', rebuildTensor),
@@ -110,7 +122,7 @@ function makeHooks(file: string, fd: number, entries: ReadonlyMap<string, ZipEnt
       if (entry.uncompressedSize < needed) {
         throw new CheckpointError(file, `storage ${key} holds ${entry.uncompressedSize} bytes, but ${count} ${type.dtype} elements need ${needed}`);
       }
-      const storage: Storage = { key, dtype: type.dtype, numel: count, dataOffset: memberDataOffset(fd, file, entry) };
+      const storage: Storage = { key, dtype: type.dtype, numel: count, dataOffset: memberDataOffset(source, entry) };
       storages.set(key, storage);
       return storage;
     },
@@ -155,105 +167,81 @@ function toInfo(file: string, name: string, t: TorchTensor): TensorInfo {
 class PytorchReader implements CheckpointReader {
   readonly format = 'pytorch' as const;
   readonly metadata: Readonly<Record<string, string>> = {};
-  private fd: number | undefined;
-  private gathered: { name: string; bytes: Uint8Array } | undefined;
+  private closed = false;
+  readonly path: string;
 
-  constructor(readonly path: string, fd: number, readonly tensors: ReadonlyMap<string, TensorInfo>) {
-    this.fd = fd;
+  constructor(private readonly source: ByteSource, readonly tensors: ReadonlyMap<string, TensorInfo>) {
+    this.path = source.name;
   }
 
   /**
-   * Contiguous tensors are read in place. A non-contiguous one (a transposed or expanded view) is materialized:
-   * its storage span is read and gathered into a row-major copy, which is kept until another such tensor is
-   * read (memory: one tensor), so reading it in chunks costs a single gather.
+   * Contiguous tensors are read in place. A non-contiguous one (a transposed or expanded view) is read through
+   * its strides: only the elements of the range asked for (see readStrided).
    */
   readBytes(name: string, byteStart = 0, length?: number, into?: Uint8Array): Uint8Array {
     const info = this.tensors.get(name);
     if (info === undefined) throw new CheckpointError(this.path, `no tensor named ${JSON.stringify(name)}`);
-    if (this.fd === undefined) throw new Error(`${this.path}: reader is closed`);
+    if (this.closed) throw new Error(`${this.path}: reader is closed`);
     const buf = rangeBuffer(info, byteStart, length, into);
-    const what = `tensor ${JSON.stringify(name)}`;
-    if (info.strides === undefined) {
-      readFully(this.fd, this.path, buf, info.offset + byteStart, what);
-      return buf;
+    if (info.strides === undefined) return readExact(this.source, info.offset + byteStart, buf, `tensor ${JSON.stringify(name)}`);
+    const es = dtypeSize(info.dtype);
+    const view = { ...info, strides: info.strides, elementSize: es };
+    const first = Math.floor(byteStart / es);
+    const end = Math.ceil((byteStart + buf.length) / es);
+    if (first * es === byteStart && end * es === byteStart + buf.length) {
+      readStrided(this.source, view, first, end - first, buf);
+    } else {
+      // A range that cuts elements: read the whole elements, keep the bytes asked for.
+      const whole = new Uint8Array((end - first) * es);
+      readStrided(this.source, view, first, end - first, whole);
+      buf.set(whole.subarray(byteStart - first * es, byteStart - first * es + buf.length));
     }
-    if (buf.length > 0) buf.set(this.contiguous(info).subarray(byteStart, byteStart + buf.length));
     return buf;
   }
 
-  /** Row-major copy of a non-contiguous tensor; the latest one is kept so that chunked reads gather only once. */
-  private contiguous(info: TensorInfo): Uint8Array {
-    if (this.gathered?.name === info.name) return this.gathered.bytes;
-    this.gathered = undefined; // let the previous copy go before allocating the next
-    const es = dtypeSize(info.dtype);
-    const shape = info.shape;
-    const strides = info.strides!;
-    const span = new Uint8Array((1 + shape.reduce((s, d, i) => s + (d - 1) * strides[i]!, 0)) * es);
-    readFully(this.fd!, this.path, span, info.offset, `tensor ${JSON.stringify(info.name)}`);
-    const out = new Uint8Array(info.byteLength);
-    // Walk the row-major index, keeping the storage position `at` in step (strides are >= 0).
-    const index = shape.map(() => 0);
-    let at = 0;
-    for (let o = 0; o < out.length; o += es) {
-      for (let b = 0; b < es; b++) out[o + b] = span[at * es + b]!;
-      for (let d = shape.length - 1; d >= 0; d--) {
-        index[d]!++;
-        at += strides[d]!;
-        if (index[d]! < shape[d]!) break;
-        at -= index[d]! * strides[d]!;
-        index[d] = 0;
-      }
-    }
-    this.gathered = { name: info.name, bytes: out };
-    return out;
-  }
-
   close(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
-    this.gathered = undefined;
+    if (!this.closed) this.source.close?.();
+    this.closed = true;
   }
 }
 
-function checkZipMagic(fd: number, file: string): void {
-  const head = Buffer.alloc(Math.min(512, fileSize(fd)));
-  readFully(fd, file, head, 0, 'the file signature');
-  if (head.length >= 4 && head.readUInt32LE(0) === 0x04034b50) return;
+/** Whether bytes start with a zip local header's signature. */
+export function isZip(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+}
+
+function checkZipMagic(source: ByteSource): void {
+  const file = source.name;
+  const head = readAt(source, 0, Math.min(512, source.size), 'the file signature');
+  if (isZip(head)) return;
   const pickle = head.length >= 2 && head[0] === 0x80 && head[1]! <= 5;
-  const tar = head.toString('latin1', 257, 262) === 'ustar';
+  const tar = decodeLatin1(head.subarray(257, 262)) === 'ustar';
   if (pickle || tar) {
     throw new CheckpointError(file, 'legacy (pre-1.6, non-zip) PyTorch format is not supported; re-save with torch >= 1.6 (torch.save(torch.load(path), path))');
   }
   throw new CheckpointError(file, 'not a PyTorch zip checkpoint (no zip signature)');
 }
 
-/** Open a PyTorch zip checkpoint (.pth/.pt/.bin) holding a state dict. Nothing in it is ever executed. */
-export function openPytorch(path: string): CheckpointReader {
-  const fd = openReadOnly(path);
-  try {
-    checkZipMagic(fd, path);
-    const entries = new Map(readZipDirectory(fd, path).map((e) => [e.name, e]));
-    const pkl = [...entries.keys()].filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'))
-      .sort((a, b) => a.split('/').length - b.split('/').length)[0];
-    if (pkl === undefined) throw new CheckpointError(path, 'zip file without data.pkl: not a PyTorch checkpoint');
-    const prefix = pkl.slice(0, -'data.pkl'.length);
-    const byteorder = entries.get(`${prefix}byteorder`);
-    if (byteorder !== undefined) {
-      const text = readMember(fd, path, byteorder, 16).toString('latin1').trim();
-      if (text !== 'little') throw new CheckpointError(path, `byte order "${text}" is not supported (only little-endian)`);
-    }
-    const root = unpickle(readMember(fd, path, entries.get(pkl)!, MAX_PICKLE_BYTES), makeHooks(path, fd, entries, prefix), path);
-    const infos = new Map([...stateDict(path, root)].map(([name, t]) => [name, toInfo(path, name, t)]));
-    return new PytorchReader(path, fd, infos);
-  } catch (e) {
-    fs.closeSync(fd);
-    throw e;
+/** Read a PyTorch zip checkpoint (.pth/.pt/.bin) holding a state dict. Nothing in it is ever executed. */
+export function openPytorchSource(source: ByteSource): CheckpointReader {
+  const path = source.name;
+  checkZipMagic(source);
+  const entries = new Map(readZipDirectory(source).map((e) => [e.name, e]));
+  const pkl = [...entries.keys()].filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'))
+    .sort((a, b) => a.split('/').length - b.split('/').length)[0];
+  if (pkl === undefined) throw new CheckpointError(path, 'zip file without data.pkl: not a PyTorch checkpoint');
+  const prefix = pkl.slice(0, -'data.pkl'.length);
+  const byteorder = entries.get(`${prefix}byteorder`);
+  if (byteorder !== undefined) {
+    const text = decodeLatin1(readMember(source, byteorder, 16)).trim();
+    if (text !== 'little') throw new CheckpointError(path, `byte order "${text}" is not supported (only little-endian)`);
   }
+  const root = unpickle(readMember(source, entries.get(pkl)!, MAX_PICKLE_BYTES), makeHooks(source, entries, prefix), path);
+  const infos = new Map([...stateDict(path, root)].map(([name, t]) => [name, toInfo(path, name, t)]));
+  return new PytorchReader(source, infos);
 }
 
-function readMember(fd: number, file: string, entry: ZipEntry, limit: number): Buffer {
-  if (entry.uncompressedSize > limit) throw new CheckpointError(file, `zip member ${entry.name} is too large (${entry.uncompressedSize} bytes)`);
-  const buf = Buffer.alloc(entry.uncompressedSize);
-  readFully(fd, file, buf, memberDataOffset(fd, file, entry), `zip member ${entry.name}`);
-  return buf;
+function readMember(source: ByteSource, entry: ZipEntry, limit: number): Uint8Array {
+  if (entry.uncompressedSize > limit) throw new CheckpointError(source.name, `zip member ${entry.name} is too large (${entry.uncompressedSize} bytes)`);
+  return readAt(source, memberDataOffset(source, entry), entry.uncompressedSize, `zip member ${entry.name}`);
 }

@@ -1,13 +1,10 @@
-// safetensors writer: streams tensor bytes through a modest buffer into a temp file beside the output and renames
-// it into place only on commit, so memory stays bounded and a failed run never leaves a half-written checkpoint.
-import fs from 'node:fs';
-import path from 'node:path';
+// safetensors writer: streams tensor bytes into a ByteSink, which makes the file visible only when it is
+// published, so memory stays bounded and a failed run never leaves a half-written checkpoint.
+import { compareUtf8, encodeUtf8, viewOf } from './bytes.js';
 import { byteLengthOf, dtypeSize, parseDType } from './dtype.js';
-import { compareUtf8, fsyncDir, osError, tempPathFor, writeFully } from './io.js';
 import type { TensorData } from './safetensors.js';
+import type { ByteSink, SinkFactory } from './source.js';
 import { CheckpointError, type CheckpointWriter, type TensorHeader } from './types.js';
-
-const BUFFER_BYTES = 8 << 20;
 
 /** Check names (unique, not `__metadata__`), dtypes and shapes before anything is written. */
 export function validateHeaders(out: string, headers: readonly TensorHeader[]): void {
@@ -43,7 +40,7 @@ function checkMetadata(out: string, metadata: Readonly<Record<string, string>>):
  * The 8-byte length plus JSON header, space-padded to a multiple of 8. Built by hand so the key order
  * (`__metadata__` with sorted keys, then tensors in writing order) is deterministic.
  */
-export function encodeHeader(ordered: readonly TensorHeader[], metadata: readonly [string, string][]): Buffer {
+export function encodeHeader(ordered: readonly TensorHeader[], metadata: readonly [string, string][]): Uint8Array {
   const parts: string[] = [];
   if (metadata.length > 0) {
     parts.push(`"__metadata__":{${metadata.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
@@ -54,47 +51,39 @@ export function encodeHeader(ordered: readonly TensorHeader[], metadata: readonl
     parts.push(`${JSON.stringify(h.name)}:{"dtype":"${h.dtype}","shape":[${h.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
-  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
+  const json = encodeUtf8(`{${parts.join(',')}}`);
   const padded = json.length + ((8 - (json.length % 8)) % 8);
-  const out = Buffer.alloc(8 + padded, 0x20);
-  out.writeBigUInt64LE(BigInt(padded), 0);
-  json.copy(out, 8);
+  const out = new Uint8Array(8 + padded).fill(0x20);
+  viewOf(out).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
   return out;
 }
 
 type State = 'open' | 'finished' | 'published' | 'aborted';
 
 /**
- * One safetensors file being written. Beyond CheckpointWriter it splits commit into finish() (check, flush,
- * fsync) and publish() (rename), so the sharded writer can finish every shard before renaming any.
+ * One safetensors file being written into a sink. Beyond CheckpointWriter it splits commit into finish() (check,
+ * make durable) and publish() (make visible), so the sharded writer can finish every shard before publishing any.
  */
 export class SafetensorsFileWriter implements CheckpointWriter {
   readonly order: readonly TensorHeader[];
   readonly targets: readonly string[];
-  readonly tmpPath: string;
   /** Total tensor bytes the file expects. */
   readonly dataBytes: number;
   private supplied = 0;
-  private fd: number | undefined;
-  private buf: Uint8Array;
-  private fill = 0;
   private state: State = 'open';
+  private readonly sink: ByteSink;
 
-  constructor(readonly outPath: string, headers: readonly TensorHeader[], metadata: Readonly<Record<string, string>>) {
+  /** Validates everything before the sink is opened, so a refused request creates nothing. */
+  constructor(open: SinkFactory, readonly outPath: string, headers: readonly TensorHeader[], metadata: Readonly<Record<string, string>>) {
     validateHeaders(outPath, headers);
     this.targets = [outPath];
     this.order = writeOrder(headers);
     const header = encodeHeader(this.order, checkMetadata(outPath, metadata));
     this.dataBytes = this.order.reduce((sum, h) => sum + byteLengthOf(h.dtype, h.shape), 0);
-    this.buf = new Uint8Array(Math.min(BUFFER_BYTES, Math.max(this.dataBytes, 1)));
-    this.tmpPath = tempPathFor(outPath);
+    this.sink = open(outPath);
     try {
-      this.fd = fs.openSync(this.tmpPath, 'w', 0o644);
-    } catch (e) {
-      throw osError(this.tmpPath, e);
-    }
-    try {
-      writeFully(this.fd, header);
+      this.sink.write(header);
     } catch (e) {
       this.abort();
       throw e;
@@ -107,48 +96,30 @@ export class SafetensorsFileWriter implements CheckpointWriter {
   }
 
   write(bytes: Uint8Array): void {
-    if (this.state !== 'open' || this.fd === undefined) throw new CheckpointError(this.outPath, `write after ${this.state}`);
+    if (this.state !== 'open') throw new CheckpointError(this.outPath, `write after ${this.state}`);
     if (bytes.length > this.remaining) {
       throw new CheckpointError(this.outPath, `too many bytes: ${this.supplied + bytes.length} supplied, the tensors hold ${this.dataBytes}`);
     }
-    if (bytes.length >= this.buf.length) {
-      // Large chunks go straight to the file instead of being copied through the buffer.
-      this.flush();
-      writeFully(this.fd, bytes);
-    } else {
-      if (this.fill + bytes.length > this.buf.length) this.flush();
-      this.buf.set(bytes, this.fill);
-      this.fill += bytes.length;
-    }
+    this.sink.write(bytes);
     this.supplied += bytes.length;
   }
 
-  private flush(): void {
-    if (this.fill > 0 && this.fd !== undefined) writeFully(this.fd, this.buf.subarray(0, this.fill));
-    this.fill = 0;
-  }
-
-  /** Check that every byte arrived, flush and fsync the temp file. */
+  /** Check that every byte arrived and make the file durable. */
   finish(): void {
     if (this.state === 'finished') return;
-    if (this.state !== 'open' || this.fd === undefined) throw new CheckpointError(this.outPath, `commit after ${this.state}`);
+    if (this.state !== 'open') throw new CheckpointError(this.outPath, `commit after ${this.state}`);
     if (this.supplied !== this.dataBytes) {
       throw new CheckpointError(this.outPath, `incomplete: ${this.supplied} of ${this.dataBytes} tensor bytes supplied`);
     }
-    this.flush();
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
-    this.fd = undefined;
-    this.buf = new Uint8Array(0); // free the write buffer while other shards are being written
+    this.sink.finish();
     this.state = 'finished';
   }
 
-  /** Rename the finished temp file into place. */
+  /** Make the finished file visible. */
   publish(): string[] {
     if (this.state !== 'finished') throw new CheckpointError(this.outPath, 'publish before finish');
-    fs.renameSync(this.tmpPath, this.outPath);
+    this.sink.publish();
     this.state = 'published';
-    fsyncDir(path.dirname(this.outPath));
     return [this.outPath];
   }
 
@@ -158,38 +129,29 @@ export class SafetensorsFileWriter implements CheckpointWriter {
   }
 
   abort(): void {
-    if (this.fd !== undefined) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        // Already unusable; removing the temp file is what matters.
-      }
-      this.fd = undefined;
-    }
-    if (this.state !== 'published') {
-      fs.rmSync(this.tmpPath, { force: true });
-      this.state = 'aborted';
-    }
+    if (this.state === 'published') return;
+    this.sink.abort();
+    this.state = 'aborted';
   }
 }
 
-/** Start writing a safetensors file; see CheckpointWriter. */
-export function openSafetensorsWriter(outPath: string, headers: readonly TensorHeader[],
+/** Start writing a safetensors file named `name` into the sinks `open` makes; see CheckpointWriter. */
+export function openSafetensorsWriterTo(open: SinkFactory, name: string, headers: readonly TensorHeader[],
   metadata: Readonly<Record<string, string>> = {}): CheckpointWriter {
-  return new SafetensorsFileWriter(outPath, headers, metadata);
+  return new SafetensorsFileWriter(open, name, headers, metadata);
 }
 
-/** Write in-memory tensors to a safetensors file (through the streaming writer). */
-export function saveSafetensors(outPath: string, tensors: readonly TensorData[],
+/** Write in-memory tensors as a safetensors file (through the streaming writer). */
+export function writeSafetensorsTo(open: SinkFactory, name: string, tensors: readonly TensorData[],
   metadata: Readonly<Record<string, string>> = {}): void {
   const byName = new Map(tensors.map((t) => [t.name, t]));
-  const writer = openSafetensorsWriter(outPath, tensors.map(({ name, dtype, shape }) => ({ name, dtype, shape })), metadata);
+  const writer = openSafetensorsWriterTo(open, name, tensors.map(({ name: n, dtype, shape }) => ({ name: n, dtype, shape })), metadata);
   try {
     for (const h of writer.order) {
       const t = byName.get(h.name)!;
       const expected = byteLengthOf(t.dtype, t.shape);
       if (t.data.length !== expected) {
-        throw new CheckpointError(outPath, `tensor ${JSON.stringify(t.name)} has ${t.data.length} bytes, its shape needs ${expected}`);
+        throw new CheckpointError(name, `tensor ${JSON.stringify(t.name)} has ${t.data.length} bytes, its shape needs ${expected}`);
       }
       writer.write(t.data);
     }

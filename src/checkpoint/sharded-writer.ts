@@ -1,10 +1,9 @@
 // Hugging Face sharded safetensors writer: splits the tensors (in writing order) into shards of at most
-// maxShardSize bytes plus an index, all through temp files that are renamed into place only on commit.
-import fs from 'node:fs';
-import path from 'node:path';
+// maxShardSize bytes plus an index, all through sinks that are published only on commit, index last.
+import { compareUtf8, encodeUtf8 } from './bytes.js';
 import { byteLengthOf } from './dtype.js';
-import { compareUtf8, fsyncDir, osError, tempPathFor, writeFully } from './io.js';
 import { SafetensorsFileWriter, validateHeaders, writeOrder } from './safetensors-writer.js';
+import type { ByteSink, SinkFactory } from './source.js';
 import { CheckpointError, type CheckpointWriter, type TensorHeader } from './types.js';
 
 const UNITS: Readonly<Record<string, number>> = {
@@ -24,6 +23,11 @@ export function parseSize(text: string): number {
   const bytes = Math.abs(exact - rounded) <= 1e-9 * Math.max(1, exact) ? rounded : Math.floor(exact);
   if (!Number.isSafeInteger(bytes) || bytes < 1) throw new RangeError(`invalid size ${JSON.stringify(text)}: must be at least 1 byte`);
   return bytes;
+}
+
+/** The last component of a path or name ("a/b.safetensors" -> "b.safetensors"). */
+export function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
 }
 
 /** Output names derived from `X.safetensors` or `X.safetensors.index.json` (any other name is used as X). */
@@ -70,9 +74,10 @@ class ShardedWriter implements CheckpointWriter {
   private readonly total: number;
   private supplied = 0;
   private cur = 0;
-  private readonly indexTmp: string;
+  private index: ByteSink | undefined;
 
   constructor(
+    private readonly open: SinkFactory,
     private readonly out: string,
     readonly order: readonly TensorHeader[],
     private readonly groups: readonly TensorHeader[][],
@@ -81,13 +86,12 @@ class ShardedWriter implements CheckpointWriter {
   ) {
     this.writers = groups.map(() => undefined);
     this.total = order.reduce((s, h) => s + byteLengthOf(h.dtype, h.shape), 0);
-    this.indexTmp = tempPathFor(names.index);
     this.targets = [...groups.map((_, i) => names.shard(i, groups.length)), names.index];
   }
 
   // Shards are opened one at a time, when their first byte is due, so only one write buffer and fd are live.
   private shard(i: number): SafetensorsFileWriter {
-    return (this.writers[i] ??= new SafetensorsFileWriter(this.names.shard(i, this.groups.length), this.groups[i]!, this.metadata));
+    return (this.writers[i] ??= new SafetensorsFileWriter(this.open, this.names.shard(i, this.groups.length), this.groups[i]!, this.metadata));
   }
 
   write(bytes: Uint8Array): void {
@@ -116,29 +120,19 @@ class ShardedWriter implements CheckpointWriter {
     const shards = this.groups.map((_, i) => this.shard(i));
     for (const w of shards) w.finish();
     const weightMap = this.groups
-      .flatMap((g, i) => g.map((h): [string, string] => [h.name, path.basename(shards[i]!.outPath)]))
+      .flatMap((g, i) => g.map((h): [string, string] => [h.name, baseName(shards[i]!.outPath)]))
       .sort((a, b) => compareUtf8(a[0], b[0]));
-    let fd: number;
-    try {
-      fd = fs.openSync(this.indexTmp, 'w', 0o644);
-    } catch (e) {
-      throw osError(this.indexTmp, e);
-    }
-    try {
-      writeFully(fd, Buffer.from(indexJson(this.total, weightMap), 'utf8'));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    const index = (this.index = this.open(this.names.index));
+    index.write(encodeUtf8(indexJson(this.total, weightMap)));
+    index.finish();
     const paths = shards.flatMap((w) => w.publish());
-    fs.renameSync(this.indexTmp, this.names.index);
-    fsyncDir(path.dirname(this.names.index));
+    index.publish();
     return [...paths, this.names.index];
   }
 
   abort(): void {
     for (const w of this.writers) w?.abort();
-    fs.rmSync(this.indexTmp, { force: true });
+    this.index?.abort();
   }
 }
 
@@ -147,7 +141,7 @@ class ShardedWriter implements CheckpointWriter {
  * (`X-00001-of-0000N.safetensors`, `X.safetensors.index.json`); when everything fits in one shard, a single
  * `X.safetensors`. Every file's metadata gets `format: pt` (Hugging Face requires it) unless given.
  */
-export function openShardedWriter(out: string, headers: readonly TensorHeader[],
+export function openShardedWriterTo(open: SinkFactory, out: string, headers: readonly TensorHeader[],
   metadata: Readonly<Record<string, string>>, maxShardSize: number): CheckpointWriter {
   if (!Number.isSafeInteger(maxShardSize) || maxShardSize < 1) throw new RangeError(`invalid maximum shard size ${maxShardSize}`);
   validateHeaders(out, headers);
@@ -155,6 +149,6 @@ export function openShardedWriter(out: string, headers: readonly TensorHeader[],
   const meta = { format: 'pt', ...metadata };
   const order = writeOrder(headers);
   const groups = splitShards(order, maxShardSize);
-  if (groups.length === 1) return new SafetensorsFileWriter(names.single, headers, meta);
-  return new ShardedWriter(out, order, groups, names, meta);
+  if (groups.length === 1) return new SafetensorsFileWriter(open, names.single, headers, meta);
+  return new ShardedWriter(open, out, order, groups, names, meta);
 }

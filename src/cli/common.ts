@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { EXIT_CODES, WselError } from '../errors.js';
+import { parseJsonObject } from '../safe-json.js';
 
 /** An error in what the user asked for: printed without a stack trace, exit code 2. */
 export class UsageError extends WselError {
@@ -21,16 +22,8 @@ export function parseJsonArg(flag: string, text: string): Record<string, unknown
       throw new UsageError(`${flag}: cannot read ${text}: ${(e as Error).message}`);
     }
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(source);
-  } catch (e) {
-    throw new UsageError(`${flag}: not valid JSON (${(e as Error).message}); give an object like '{"embed_dim":192}' or a .json file`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UsageError(`${flag}: expected a JSON object, got ${JSON.stringify(value)}`);
-  }
-  return value as Record<string, unknown>;
+  return parseJsonObject(source, (problem) => new UsageError(`${flag}: ${problem}`
+    + (problem.startsWith('not valid JSON') ? '; give an object like \'{"embed_dim":192}\' or a .json file' : '')));
 }
 
 export function parseIntArg(flag: string, text: string, min = 0): number {

@@ -51,7 +51,7 @@ export function demoCommand(): Command {
         throw new UsageError(`the teacher ${teacherPath} is missing; train it with scripts/train-teacher.sh (or give --teacher)`);
       }
       const [{ select }, { train }, { loadDatasetOrThrow }] = await Promise.all([
-        import('../selection/select.js'), import('../training/trainer.js'), import('../training/data.js'),
+        import('../selection/node/select.js'), import('../training/trainer.js'), import('../training/data.js'),
       ]);
       if (flags.keep && existsSync(flags.keep) && readdirSync(flags.keep).length > 0) {
         throw new UsageError(`--keep ${flags.keep}: give a new or empty folder (this one holds files; a demo does not overwrite them)`);

@@ -76,7 +76,7 @@ Examples:
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      const width = Math.max(5, ...result.perClass.map((c) => c.name.length));
+      const width = result.perClass.reduce((w, c) => Math.max(w, c.name.length), 5);
       process.stdout.write([
         `${spec.family} ${formatCount(out.parameters)} parameters on ${result.n} ${flags.data} test images`,
         `  accuracy ${(100 * result.accuracy).toFixed(2)}%, loss ${result.loss.toFixed(4)} (${out.images_per_s.toFixed(0)} images/s)`,

@@ -7,7 +7,7 @@ export interface InspectReport {
   format: string;
   files: string[];
   metadata: Record<string, string>;
-  tensors: { name: string; dtype: string; shape: number[] }[];
+  tensors: { name: string; dtype: string; shape: readonly number[] }[];
   parameters: number;
   bytes: number;
   dtypes: Record<string, number>;
@@ -32,7 +32,7 @@ export interface HfReport {
 
 export async function inspectCheckpoint(file: string): Promise<InspectReport> {
   const [{ detectFamily }, { dtypeSize, numel }, { openCheckpoint }, { isHfFolder }, { inferWithRecord }] = await Promise.all([
-    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/open.js'), import('../arch/hf-config.js'),
+    import('../arch/index.js'), import('../checkpoint/dtype.js'), import('../checkpoint/node/open.js'), import('../selection/node/hf-files.js'),
     import('../arch/recorded-config.js'),
   ]);
   const reader = openCheckpoint(file);
@@ -55,12 +55,12 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
       format: reader.format,
       files: [...new Set(tensors.map((t) => t.file))],
       metadata: { ...reader.metadata },
-      tensors: tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] })),
+      tensors: tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
       parameters,
       bytes,
       dtypes,
       architecture: hf ? hf.architecture : family?.name ?? null,
-      config: hf ? hf.config : family ? inferWithRecord(family, shapes, reader.metadata) : null,
+      config: hf ? hf.config : family ? inferWithRecord(family, shapes, reader.metadata, file) : null,
       hf: hf?.report ?? null,
     };
   } finally {
@@ -69,11 +69,14 @@ export async function inspectCheckpoint(file: string): Promise<InspectReport> {
 }
 
 async function inspectHf(dir: string, shapes: ReadonlyMap<string, readonly number[]>) {
-  const [{ readHfConfig, companionFiles }, { hfFamilyFor }] = await Promise.all([import('../arch/hf-config.js'), import('../arch/index.js')]);
-  const json = readHfConfig(dir);
+  const [{ readHfConfig, companionFiles }, { folderFiles }, { hfFamilyFor }] = await Promise.all([
+    import('../selection/hf-folder.js'), import('../selection/node/hf-files.js'), import('../arch/index.js'),
+  ]);
+  const files = folderFiles(dir);
+  const json = readHfConfig(dir, files);
   const report: HfReport = {
     model_type: typeof json.model_type === 'string' ? json.model_type : null,
-    config: {}, companion_files: companionFiles(dir), missing: [], ignored: [], problem: null,
+    config: {}, companion_files: [...companionFiles(files).keys()], missing: [], ignored: [], problem: null,
   };
   try {
     const family = hfFamilyFor(json);
@@ -107,7 +110,7 @@ export function inspectCommand(): Command {
       }
       const asked = parseIntArg('--limit', flags.limit);
       const limit = asked > 0 ? asked : report.tensors.length;
-      const width = Math.min(60, Math.max(...report.tensors.map((t) => t.name.length), 4));
+      const width = Math.min(60, report.tensors.reduce((w, t) => Math.max(w, t.name.length), 4));
       const lines = [
         `${report.path}: ${report.format}, ${report.files.length} file(s)`,
         `architecture: ${report.architecture ?? 'not recognised (use --arch generic to select from it)'}`,

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { COMPONENTS, type Component } from '../arch/types.js';
 import { ELEMENT_RULES } from '../selection/index-rules.js';
 import { parseLayerRule } from '../selection/layers.js';
+import { EXIT_CODES, WselError } from '../errors.js';
 import type { ArchName, OutputDType } from '../selection/select.js';
 import {
   formatBytes, formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError,
@@ -82,7 +83,7 @@ Element rules: uniform (default; the paper's rule, bit-exact with its reference 
 seeded index set per dimension space, shared by every tensor), random-inconsistent (fresh indices per tensor;
 a negative control), magnitude (largest L1 norm over every tensor touching the space; a pruning baseline).`)
     .action(async (flags: SelectFlags) => {
-      const [{ select }, { parseSize }] = await Promise.all([import('../selection/select.js'), import('../checkpoint/sharded-writer.js')]);
+      const [{ selectUntilSignal }, { parseSize }] = await Promise.all([import('../selection/node/select.js'), import('../checkpoint/sharded-writer.js')]);
       const arch = parseChoice('--arch', flags.arch, ARCH_NAMES) as ArchName;
       const exclude = flags.exclude ? flags.exclude.split(',').map((s) => s.trim()).filter(Boolean) : [];
       for (const c of exclude) parseChoice('--exclude', c, COMPONENTS);
@@ -101,9 +102,10 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
         throw new UsageError((e as Error).message);
       }
       const progress = progressBar('select', flags.progress && !flags.json && Boolean(process.stderr.isTTY));
-      const result = (() => {
+      // Ctrl-C or SIGTERM stops the selection between reads; every file it was writing is removed.
+      const result = await (async () => {
         try {
-          return select({
+          return await selectUntilSignal({
             arch,
             teacher: flags.teacher,
             out: flags.out,
@@ -124,6 +126,7 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
           progress.stop();
         }
       })();
+      if (result === null) throw new WselError('select interrupted; nothing was written', EXIT_CODES.interrupted);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;

@@ -106,8 +106,7 @@ export function stratifiedSplit(labels: ArrayLike<number>, testFraction: number,
     let k = Math.round(members.length * testFraction);
     if (testFraction > 0 && members.length >= 2) k = Math.min(Math.max(k, 1), members.length - 1);
     new Rng(seed, 0x5b117, label).shuffle(members);
-    test.push(...members.slice(0, k));
-    train.push(...members.slice(k));
+    members.forEach((m, i) => (i < k ? test : train).push(m));
   }
   const sorted = (a: number[]) => Int32Array.from(a).sort();
   return { train: sorted(train), test: sorted(test) };

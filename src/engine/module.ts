@@ -38,7 +38,7 @@ export abstract class Module {
   namedParameters(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [n, t] of this._params) out.push([prefix ? `${prefix}.${n}` : n, t]);
-    for (const [n, m] of this._children) out.push(...m.namedParameters(prefix ? `${prefix}.${n}` : n));
+    for (const [n, m] of this._children) for (const p of m.namedParameters(prefix ? `${prefix}.${n}` : n)) out.push(p);
     return out;
   }
 

@@ -258,7 +258,7 @@ export function analyze(root: string, configFile?: string): Analysis {
             reaches: c && t ? c.mean >= t.mean : null,
           });
         }
-        res.compute.push(...rows);
+        for (const r of rows) res.compute.push(r);
         const base = rows.slice(1);
         if (!t || base.every((r) => r.mean === null)) {
           say(d, '', 'not run');
@@ -267,7 +267,7 @@ export function analyze(root: string, configFile?: string): Analysis {
         // Compute = training images processed: target and baselines share the student's architecture and input
         // size, so this is the ratio of training FLOPs (and, unlike wall time, does not depend on machine load).
         const reaching = base.filter((r) => r.reaches && r.imageRatio !== null);
-        const cheapest = reaching.length ? Math.min(...reaching.map((r) => r.imageRatio!)) : null;
+        const cheapest = reaching.length ? reaching.reduce((m, r) => Math.min(m, r.imageRatio!), Infinity) : null;
         const ratios = base.filter((r) => r.imageRatio !== null).map((r) => r.imageRatio!);
         const threshold = spec.ratio ?? 1;
         const cheaperReach = reaching.some((r) => r.imageRatio! < threshold);
@@ -275,7 +275,7 @@ export function analyze(root: string, configFile?: string): Analysis {
         const v: Verdict = cheaperReach ? 'not reproduced'
           : base.some((r) => r.mean === null) || !ratios.some((x) => x >= threshold) ? 'partly run' : 'reproduced';
         const found = cheapest !== null ? `a baseline reaches it at ${cheapest.toFixed(2)}x the training compute`
-          : ratios.length ? `no baseline reaches it (up to ${Math.max(...ratios).toFixed(2)}x the training compute tested)` : 'no baseline cost known';
+          : ratios.length ? `no baseline reaches it (up to ${ratios.reduce((m, x) => Math.max(m, x), -Infinity).toFixed(2)}x the training compute tested)` : 'no baseline cost known';
         say(d, ` (needs ${threshold}x or more): ${found}`, v);
       }
       res.verdict = combine(verdicts);

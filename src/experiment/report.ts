@@ -43,8 +43,11 @@ function claimMd(c: ClaimResult): string[] {
   if (c.spec.claim) out.push(`> ${c.spec.claim}`, '');
   out.push(`${c.summary}.`, '');
   if (c.kind === 'compare') {
-    if (c.pairs.length) out.push(...pairTableMd(c.pairs));
-    if (c.compared.length) out.push('', c.pairs.length ? 'Compared too (no verdict):' : 'Compared (no verdict):', '', ...pairTableMd(c.compared));
+    if (c.pairs.length) for (const line of pairTableMd(c.pairs)) out.push(line);
+    if (c.compared.length) {
+      out.push('', c.pairs.length ? 'Compared too (no verdict):' : 'Compared (no verdict):', '');
+      for (const line of pairTableMd(c.compared)) out.push(line);
+    }
   } else if (c.kind === 'trend') {
     out.push('| train set | weight selection acc % | baseline acc % | gain (pts) ± s.e. | seeds |', '|---|---|---|---|---|');
     for (const t of c.trend) out.push(`| ${t.dataset} | ${cellText(t.better)} | ${cellText(t.worse)} | ${t.gain === null ? 'not run' : `${signed(t.gain)} ± ${pct(t.se)}`} | ${seedsText(t.better)} / ${seedsText(t.worse)} |`);
@@ -64,7 +67,9 @@ function commandsMd(a: Analysis): string[] {
   for (const r of a.records) {
     if (seen.has(r.method)) continue;
     seen.add(r.method);
-    out.push(`**${md(r.method)}** (${r.id}):`, '', '```sh', ...r.commands, '```', '');
+    out.push(`**${md(r.method)}** (${r.id}):`, '', '```sh');
+    for (const command of r.commands) out.push(command);
+    out.push('```', '');
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processExists } from '../checkpoint/io.js';
+import { processExists } from '../checkpoint/node/files.js';
 import { ExperimentError, shellQuote, type ExperimentConfig, type PlannedRun } from './config.js';
 
 /** The `wsel` launcher of this package (bin/ sits two folders above src/experiment and dist/experiment). */

@@ -27,11 +27,14 @@ export interface TeacherTensorRef {
   readonly elementSize: number;
 }
 
-/** Stream the selected sub-tensor of `source` as bytes (in the source dtype) to `sink`. */
-export function gatherTensor(
+/**
+ * Stream the selected sub-tensor of `source` as bytes (in the source dtype) to `sink`. A generator: it pauses
+ * after every read, so a driver can yield to the event loop (and stop) within a large tensor.
+ */
+export function* gatherTensor(
   reader: CheckpointReader, plan: TensorPlan, source: TeacherTensorRef, buffers: GatherBuffers,
   sink: (bytes: Uint8Array) => void,
-): void {
+): Generator<void, void> {
   const e = source.elementSize;
   const tShape = plan.teacherShape;
   if (tShape.length === 0) {
@@ -75,6 +78,7 @@ export function gatherTensor(
       outFill += outRowBytes;
     }
     i = j;
+    yield;
   }
   if (outFill > 0) sink(out.subarray(0, outFill));
 }

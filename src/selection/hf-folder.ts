@@ -1,50 +1,60 @@
-// Hugging Face model folders on both ends of `select`: the teacher's config.json and family, and the student's
-// folder, assembled in a temporary sibling folder (shards, index, config.json, tokenizer and generation files,
-// selection record) and renamed into place only when complete, so an error never leaves a half-written model.
-import fs from 'node:fs';
-import path from 'node:path';
+// Hugging Face model folders on both ends of `select`, given as files (name -> source) and written through
+// sinks: the teacher's config.json and family, and the student folder's config.json and the tokenizer,
+// generation and license files it shares with the teacher.
 import { ConfigError } from '../arch/config-util.js';
-import { companionFiles, readHfConfig, studentHfJson, type HfFamily, type HfJson } from '../arch/hf-config.js';
+import { isCompanionFile, parseHfConfig, studentHfJson, type HfFamily, type HfJson } from '../arch/hf-config.js';
 import { HF_FAMILIES, hfFamilyFor } from '../arch/index.js';
 import type { ArchDecl } from '../arch/types.js';
-import { fsyncDir } from '../checkpoint/io.js';
-import type { CheckpointReader } from '../checkpoint/types.js';
-import { SelectionError } from './plan.js';
+import { compareUtf8, decodeUtf8, encodeUtf8 } from '../checkpoint/bytes.js';
+import { readAt, readExact, type ByteSink, type ByteSource, type SinkFactory } from '../checkpoint/source.js';
 
 /** transformers' save_pretrained default shard size. */
 export const HF_DEFAULT_SHARD_SIZE = 5_000_000_000;
 export const HF_WEIGHTS_NAME = 'model.safetensors';
 export const HF_RECORD_NAME = 'wsel_selection.json';
+export const HF_CONFIG_NAME = 'config.json';
 
 export interface HfTeacher {
+  /** The folder, as errors name it. */
   readonly dir: string;
   readonly json: HfJson;
   readonly family: HfFamily<any>;
+  /** Files the student folder gets a copy of, by name. */
+  readonly companions: ReadonlyMap<string, ByteSource>;
+}
+
+/** config.json of a model folder given as its top-level files. */
+export function readHfConfig(dir: string, files: ReadonlyMap<string, ByteSource>): HfJson {
+  const source = files.get(HF_CONFIG_NAME);
+  if (source === undefined) throw new ConfigError(`${dir}: no config.json (a Hugging Face model folder needs one)`);
+  try {
+    return parseHfConfig(decodeUtf8(readAt(source, 0, source.size, 'config.json')), source.name);
+  } finally {
+    source.close?.();
+  }
+}
+
+/** The companion files among a folder's files, sorted by name. */
+export function companionFiles(files: ReadonlyMap<string, ByteSource>): Map<string, ByteSource> {
+  return new Map([...files].filter(([name]) => isCompanionFile(name)).sort((a, b) => compareUtf8(a[0], b[0])));
 }
 
 /**
  * The teacher folder's config and family: `arch` names the family, or "hf"/"auto" detect it from model_type.
- * `teacher` is the folder or a weights file in it (model.safetensors.index.json, model.safetensors).
+ * `files` are the folder's top-level files by name; `corrections` go over config.json.
  */
-export function openHfTeacher(teacher: string, arch: string, corrections?: Record<string, unknown>): HfTeacher {
-  const dir = isDirectory(teacher) ? teacher : path.dirname(teacher);
-  const json = { ...readHfConfig(dir), ...corrections };
+export function hfTeacherFromFiles(dir: string, files: ReadonlyMap<string, ByteSource>, arch: string,
+  corrections?: Record<string, unknown>): HfTeacher {
+  const json = { ...readHfConfig(dir, files), ...corrections };
+  const companions = companionFiles(files);
   const named = HF_FAMILIES[arch];
   if (named) {
     const type = json.model_type;
     const other = Object.values(HF_FAMILIES).find((f) => f !== named && typeof type === 'string' && f.modelTypes.includes(type));
     if (other) throw new ConfigError(`${dir}: config.json says model_type "${String(type)}", a ${other.name} model, not ${arch}; use --arch ${other.name} or --arch hf`);
-    return { dir, json, family: named };
+    return { dir, json, family: named, companions };
   }
-  return { dir, json, family: hfFamilyFor(json) };
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
+  return { dir, json, family: hfFamilyFor(json), companions };
 }
 
 export interface HfDeclarations {
@@ -54,54 +64,58 @@ export interface HfDeclarations {
   studentConfig: object;
 }
 
-export function declareHf(t: HfTeacher, reader: CheckpointReader, student: Record<string, unknown>): HfDeclarations {
-  const teacherConfig = t.family.fromHf(t.json, new Set(reader.tensors.keys()));
+/**
+ * Teacher and student declarations. The teacher's layers are bounded by its checkpoint (see hfLayerCount); the
+ * student may repeat teacher layers (an explicit --layers list), but not have more layers than the teacher
+ * has tensors, so its declaration stays proportional to the files.
+ */
+export function declareHf(t: HfTeacher, names: ReadonlySet<string>, student: Record<string, unknown>): HfDeclarations {
+  let teacherConfig: object;
+  try {
+    teacherConfig = t.family.fromHf(t.json, names);
+  } catch (e) {
+    // What config.json says does not fit the folder's weights: name the folder.
+    if (e instanceof ConfigError) throw new ConfigError(`${t.dir}: ${e.message}`);
+    throw e;
+  }
   const studentConfig = t.family.studentConfig(teacherConfig, student);
+  const layers = t.family.layerCount(studentConfig);
+  if (layers > names.size) {
+    throw new ConfigError(`a student of ${layers} layers cannot be selected from a teacher of ${t.family.layerCount(teacherConfig)} layers (${names.size} tensors)`);
+  }
   return { teacher: t.family.declare(teacherConfig), student: t.family.declare(studentConfig), teacherConfig, studentConfig };
 }
 
-/** The student's folder while it is being written: everything goes to `tmpDir`, renamed to `out` on commit. */
-export class HfFolderOutput {
-  readonly tmpDir: string;
-  private committed = false;
+const COPY_CHUNK = 1 << 20;
 
-  constructor(readonly out: string) {
-    let existing: fs.Stats | undefined;
-    try {
-      existing = fs.statSync(out);
-    } catch {
-      // does not exist yet: the usual case
-    }
-    if (existing && !(existing.isDirectory() && fs.readdirSync(out).length === 0)) {
-      throw new SelectionError(`--out ${out} already exists; give a new folder (an empty one is fine)`);
-    }
-    this.tmpDir = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.tmp-${process.pid}`);
-    fs.rmSync(this.tmpDir, { recursive: true, force: true });
-    fs.mkdirSync(this.tmpDir, { recursive: true });
-  }
-
-  get weightsPath(): string {
-    return path.join(this.tmpDir, HF_WEIGHTS_NAME);
-  }
-
-  get recordPath(): string {
-    return path.join(this.tmpDir, HF_RECORD_NAME);
-  }
-
-  /** Write config.json, copy the teacher's companion files, and move the folder into place; returns its files. */
-  commit(teacher: HfTeacher, decls: HfDeclarations, layerMap: Readonly<Record<string, number[]>>, dtype?: string): string[] {
+/**
+ * Write the student folder's config.json and copies of the teacher's companion files into sinks (finished, not
+ * yet published); the caller publishes them with the weights.
+ */
+export function writeHfFolderFiles(open: SinkFactory, teacher: HfTeacher, decls: HfDeclarations,
+  layerMap: Readonly<Record<string, number[]>>, dtype?: string): ByteSink[] {
+  const sinks: ByteSink[] = [];
+  try {
     const layers = Object.values(layerMap)[0] ?? [];
     const json = studentHfJson(teacher.family, teacher.json, decls.teacherConfig, decls.studentConfig, layers, dtype);
-    fs.writeFileSync(path.join(this.tmpDir, 'config.json'), `${JSON.stringify(json, null, 2)}\n`);
-    for (const name of companionFiles(teacher.dir)) fs.copyFileSync(path.join(teacher.dir, name), path.join(this.tmpDir, name));
-    if (fs.existsSync(this.out)) fs.rmdirSync(this.out); // checked empty in the constructor
-    fs.renameSync(this.tmpDir, this.out);
-    this.committed = true;
-    fsyncDir(path.dirname(path.resolve(this.out)));
-    return fs.readdirSync(this.out).sort().map((name) => path.join(this.out, name));
-  }
-
-  abort(): void {
-    if (!this.committed) fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    const config = open(HF_CONFIG_NAME);
+    sinks.push(config);
+    config.write(encodeUtf8(`${JSON.stringify(json, null, 2)}\n`));
+    config.finish();
+    for (const [name, source] of teacher.companions) {
+      const sink = open(name);
+      sinks.push(sink);
+      const chunk = new Uint8Array(Math.min(COPY_CHUNK, source.size));
+      for (let at = 0; at < source.size; at += chunk.length) {
+        const part = chunk.subarray(0, Math.min(chunk.length, source.size - at));
+        sink.write(readExact(source, at, part, name));
+      }
+      sink.finish();
+      source.close?.();
+    }
+    return sinks;
+  } catch (e) {
+    for (const s of sinks) s.abort();
+    throw e;
   }
 }

@@ -1,4 +1,5 @@
 // Layer selection: which teacher layer each student layer copies, per stack of layers.
+import { parseJson, preview } from '../safe-json.js';
 import { SelectionError } from './errors.js';
 import { uniformIndices } from './index-rules.js';
 
@@ -26,17 +27,13 @@ export function parseLayerRule(text: string): LayerRule {
   if ((LAYER_RULES as readonly string[]).includes(trimmed)) return trimmed as LayerRuleName;
   let lists: unknown;
   if (trimmed.startsWith('[')) {
-    try {
-      lists = JSON.parse(trimmed);
-    } catch {
-      throw new SelectionError(`--layers: cannot parse ${JSON.stringify(text)} as JSON`);
-    }
+    lists = parseJson(trimmed, (problem) => new SelectionError(`--layers: ${problem}`));
     if (Array.isArray(lists) && lists.every((x) => typeof x === 'number')) lists = [lists];
   } else {
     lists = [trimmed.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)))];
   }
   if (!Array.isArray(lists) || !lists.every((l) => Array.isArray(l) && l.every((i) => Number.isInteger(i) && i >= 0))) {
-    throw new SelectionError(`--layers must be one of ${LAYER_RULES.join(', ')}, a list like 0,2,4, or per-stack JSON like [[0,1],[0,2]]; got ${JSON.stringify(text)}`);
+    throw new SelectionError(`--layers must be one of ${LAYER_RULES.join(', ')}, a list like 0,2,4, or per-stack JSON like [[0,1],[0,2]]; got ${preview(text)}`);
   }
   return lists as number[][];
 }

@@ -7,7 +7,8 @@ import type { CheckpointReader } from '../checkpoint/types.js';
 
 const CHUNK_BYTES = 8 << 20;
 
-export function computeSpaceScores(teacher: ArchDecl, reader: CheckpointReader): Map<string, Float64Array> {
+/** Every space's scores; a generator that pauses after each chunk read, so a driver can stop it. */
+export function* spaceScores(teacher: ArchDecl, reader: CheckpointReader): Generator<void, Map<string, Float64Array>> {
   const scores = new Map<string, Float64Array>();
   for (const [name, space] of Object.entries(teacher.spaces)) scores.set(name, new Float64Array(space.size));
 
@@ -24,6 +25,7 @@ export function computeSpaceScores(teacher: ArchDecl, reader: CheckpointReader):
       const rows = Math.min(rowsPerChunk, shape[0]! - row);
       const values = decodeToFloat64(info.dtype, reader.readBytes(tensor.name, row * rowElems * e, rows * rowElems * e));
       accumulate(values, shape, row, axisSums);
+      yield;
     }
     // Fold each axis's sums into its space (a fused axis adds its copies together).
     tensor.axes.forEach((axis, k) => {

@@ -1,25 +1,26 @@
-// `select`: teacher checkpoint in, student checkpoint out. Reads the teacher lazily, plans every tensor,
-// streams the selected bytes into a writer that only renames its files into place once everything is written,
-// and records what was done (in the output's metadata and a sidecar JSON) so a selection can be audited.
-import fs from 'node:fs';
-import path from 'node:path';
+// `select`, the portable core: a teacher (a reader over its byte sources) in, a student checkpoint out through
+// sinks. Plans every tensor, streams the selected bytes into a writer that publishes its files only once
+// everything is written, and records what was done (in the output's metadata and a sidecar JSON) so a selection
+// can be audited. The path-based `select` is the Node edge (./node/select.ts).
 import { declareFromShapes } from '../arch/generic.js';
-import { isHfFolder } from '../arch/hf-config.js';
 import { detectFamily, FAMILIES } from '../arch/index.js';
-import { inferWithRecord } from '../arch/recorded-config.js';
+import { inferWithRecord, recordedConfig } from '../arch/recorded-config.js';
 import type { ArchDecl, Component } from '../arch/types.js';
 import { COMPONENTS } from '../arch/types.js';
+import { encodeUtf8 } from '../checkpoint/bytes.js';
 import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
-import { openCheckpoint } from '../checkpoint/open.js';
-import { tempPathFor } from '../checkpoint/io.js';
-import { openShardedWriter } from '../checkpoint/sharded-writer.js';
+import { openShardedWriterTo } from '../checkpoint/sharded-writer.js';
+import type { ByteSink, SinkFactory } from '../checkpoint/source.js';
 import type { CheckpointReader, CheckpointWriter, DType, TensorHeader } from '../checkpoint/types.js';
+import { preview } from '../safe-json.js';
 import { VERSION } from '../version.js';
 import { GatherBuffers, gatherTensor } from './gather.js';
-import { declareHf, HF_DEFAULT_SHARD_SIZE, HfFolderOutput, openHfTeacher, type HfTeacher } from './hf-folder.js';
+import {
+  declareHf, HF_DEFAULT_SHARD_SIZE, HF_RECORD_NAME, HF_WEIGHTS_NAME, writeHfFolderFiles, type HfDeclarations, type HfTeacher,
+} from './hf-folder.js';
 import { ELEMENT_RULES, type ElementRule } from './index-rules.js';
 import type { LayerRule } from './layers.js';
-import { computeSpaceScores } from './magnitude.js';
+import { spaceScores } from './magnitude.js';
 import {
   DEFAULT_PLAN_OPTIONS, planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan,
 } from './plan.js';
@@ -27,20 +28,15 @@ import {
 export type ArchName = 'auto' | 'vit' | 'convnext' | 'mixer' | 'generic' | 'hf' | 'llama' | 'gpt2' | 'bert';
 export const ARCH_NAMES: readonly ArchName[] = ['auto', 'vit', 'convnext', 'mixer', 'generic', 'hf', 'llama', 'gpt2', 'bert'];
 /** Families read from a Hugging Face folder (config.json); "hf" picks one from its model_type. */
-const HF_ARCHS: ReadonlySet<ArchName> = new Set(['hf', 'llama', 'gpt2', 'bert']);
+export const HF_ARCHS: ReadonlySet<ArchName> = new Set(['hf', 'llama', 'gpt2', 'bert']);
 export type OutputDType = 'f32' | 'f16' | 'bf16';
 const OUTPUT_DTYPES: Record<OutputDType, DType> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 
-export interface SelectRequest {
+/** What to select, whatever the teacher and output are. */
+export interface SelectionOptions {
   arch: ArchName;
-  /** Teacher checkpoint: safetensors, sharded safetensors (index.json) or PyTorch .pth/.bin. */
-  teacher: string;
-  /** Output path (`X.safetensors`; shards become `X-0000i-of-0000n.safetensors` + `X.safetensors.index.json`). */
-  out: string;
   /** Student config overrides over the teacher's (timm constructor names). Required for named families. */
   student?: Record<string, unknown>;
-  /** Generic mode: a checkpoint whose tensor names and shapes define the student (values ignored). */
-  studentTemplate?: string;
   /** Corrections to the config inferred from the teacher's shapes (e.g. num_heads). */
   teacherConfig?: Record<string, unknown>;
   elements?: ElementRule;
@@ -50,10 +46,30 @@ export interface SelectRequest {
   keepHead?: boolean;
   seed?: number;
   dtype?: OutputDType;
-  /** Bytes per output shard; default: one file. */
+  /** Bytes per output shard; default: one file (5 GB shards for a model folder). */
   maxShardSize?: number;
   /** Called after each tensor is written. */
   onProgress?: (done: number, total: number, tensor: string) => void;
+}
+
+/** The teacher, opened: its weights, and for a Hugging Face teacher its folder's config and files. */
+export interface SelectionTeacher {
+  readonly reader: CheckpointReader;
+  /** The file or folder name the output records as its teacher. */
+  readonly name: string;
+  readonly hf?: HfTeacher | null;
+  /** Generic mode: a checkpoint whose tensor names and shapes define the student (values ignored). */
+  readonly template?: { readonly reader: CheckpointReader; readonly name: string } | null;
+}
+
+/**
+ * Where the student goes. For a file teacher, `out` is `X.safetensors`: shards become
+ * `X-0000i-of-0000n.safetensors` + `X.safetensors.index.json` and the record `X.selection.json`. For a Hugging
+ * Face teacher the output is a folder and `open` receives names inside it (model.safetensors, config.json, ...).
+ */
+export interface SelectionOutput {
+  readonly out: string;
+  readonly open: SinkFactory;
 }
 
 export interface SelectResult {
@@ -85,48 +101,55 @@ interface Declarations {
   arch: string;
 }
 
-function declare(req: SelectRequest, teacher: CheckpointReader): Declarations {
-  const shapes = shapesOf(teacher);
+function declare(req: SelectionOptions, teacher: SelectionTeacher): Declarations {
+  const shapes = shapesOf(teacher.reader);
   if (req.arch === 'generic') {
-    if (!req.studentTemplate) throw new SelectionError('--arch generic needs --student-template (a checkpoint with the student\'s tensor names and shapes)');
-    const template = openCheckpoint(req.studentTemplate);
-    try {
-      return { teacher: declareFromShapes(shapes), student: declareFromShapes(shapesOf(template)), arch: 'generic' };
-    } finally {
-      template.close();
-    }
+    if (!teacher.template) throw new SelectionError('--arch generic needs --student-template (a checkpoint with the student\'s tensor names and shapes)');
+    return { teacher: declareFromShapes(shapes), student: declareFromShapes(shapesOf(teacher.template.reader)), arch: 'generic' };
   }
   const family = req.arch === 'auto' ? detectFamily(shapes) : FAMILIES[req.arch];
   if (!family && req.arch === 'auto') {
-    throw new SelectionError(`${teacher.path}: the architecture cannot be told from the tensor names; give --arch (generic works for any model, given --student-template)`);
+    throw new SelectionError(`${teacher.reader.path}: the architecture cannot be told from the tensor names; give --arch (generic works for any model, given --student-template)`);
   }
   if (!family) throw new SelectionError(`unknown architecture "${req.arch}" (known: ${ARCH_NAMES.join(', ')})`);
   const arch = family.name;
+  checkLayerIndices(teacher.reader);
   const student = requireStudent(req, arch);
+  recordedConfig(teacher.reader.metadata, teacher.reader.path); // a corrupt record is the file's fault, not the family's
   let teacherConfig: Record<string, unknown>;
   try {
     // What shapes cannot show (the head count) comes from a config recorded by wsel, then from the user.
-    teacherConfig = inferWithRecord(family, shapes, teacher.metadata);
+    teacherConfig = inferWithRecord(family, shapes, teacher.reader.metadata, teacher.reader.path);
   } catch (e) {
-    throw new SelectionError(`${teacher.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
+    throw new SelectionError(`${teacher.reader.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
   }
   if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
   const studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
 }
 
-function requireStudent(req: SelectRequest, arch: string): Record<string, unknown> {
+/**
+ * A family's layer count is read off the largest index in names like `blocks.<i>.`; an index beyond the number of
+ * tensors cannot be a real layer (every layer has tensors), and declaring that many layers would take the time
+ * and memory the file only pretends to need.
+ */
+function checkLayerIndices(reader: CheckpointReader): void {
+  for (const name of reader.tensors.keys()) {
+    for (const part of name.split('.')) {
+      if (/^\d+$/.test(part) && Number(part) >= reader.tensors.size) {
+        throw new SelectionError(`${reader.path}: tensor ${preview(name)} claims layer ${part}, but the checkpoint holds only ${reader.tensors.size} tensors`);
+      }
+    }
+  }
+}
+
+function requireStudent(req: SelectionOptions, arch: string): Record<string, unknown> {
   if (!req.student) throw new SelectionError(`--student is required for --arch ${arch} (JSON config overrides, e.g. ${arch === 'llama' ? '{"hidden_size":2048}' : '{"embed_dim":192}'}; {} copies the teacher)`);
   return req.student;
 }
 
-/** Hugging Face declarations, in the shape of the others. */
-function declareHfTeacher(req: SelectRequest, hf: HfTeacher, reader: CheckpointReader) {
-  const hfDecls = declareHf(hf, reader, requireStudent(req, hf.family.name));
-  return { hfDecls, decls: { teacher: hfDecls.teacher, student: hfDecls.student, arch: hf.family.name } };
-}
-
-function planOptions(req: SelectRequest, hf: boolean): PlanOptions {
+/** The plan options a request asks for, checked (`hf`: the teacher is a model folder). */
+export function planOptions(req: SelectionOptions, hf: boolean): PlanOptions {
   const options: PlanOptions = {
     elements: req.elements ?? DEFAULT_PLAN_OPTIONS.elements,
     layers: req.layers ?? DEFAULT_PLAN_OPTIONS.layers,
@@ -155,25 +178,15 @@ function inheritedMetadata(metadata: Readonly<Record<string, string>>): Record<s
   return Object.fromEntries(Object.entries(metadata).filter(([k]) => !k.startsWith('wsel.') && k !== 'total_size'));
 }
 
-function sameFile(a: string, b: string): boolean {
-  try {
-    const sa = fs.statSync(a);
-    const sb = fs.statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return path.resolve(a) === path.resolve(b);
-  }
-}
-
 const indexList = (indices: Int32Array | null) => (indices ? Array.from(indices) : null);
 
 /** The audit record: every space's indices and every tensor's source, in plain JSON. */
-function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPlan, options: PlanOptions, dtypes: Map<string, DType>) {
+function buildRecord(req: SelectionOptions, teacherName: string, decls: Declarations, plan: SelectionPlan, options: PlanOptions, dtypes: Map<string, DType>) {
   return {
     tool: 'wsel',
     version: VERSION,
     arch: decls.arch,
-    teacher: { file: path.basename(req.teacher), config: decls.teacher.config },
+    teacher: { file: teacherName, config: decls.teacher.config },
     student: { config: decls.student.config },
     options: { ...options, exclude: [...options.exclude], dtype: req.dtype ?? null },
     layer_map: plan.layerMap,
@@ -193,105 +206,120 @@ function buildRecord(req: SelectRequest, decls: Declarations, plan: SelectionPla
   };
 }
 
-function writeAtomically(file: string, text: string): () => void {
-  const tmp = tempPathFor(file);
-  fs.writeFileSync(tmp, text);
-  return () => fs.renameSync(tmp, file);
+/** A finished (not yet published) text file. */
+function finishedText(open: SinkFactory, name: string, text: string): ByteSink {
+  const sink = open(name);
+  try {
+    sink.write(encodeUtf8(text));
+    sink.finish();
+    return sink;
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
 }
 
-/** Run a selection end to end. Throws CheckpointError / SelectionError / ConfigError with a clear message. */
-export function select(req: SelectRequest): SelectResult {
-  if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
-  const hf = HF_ARCHS.has(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
-    ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
+/**
+ * Run a selection as a generator that pauses after every read of the teacher, so that a driver can keep an
+ * event loop turning and stop it (`return()` on the generator discards every file it was writing). Throws
+ * CheckpointError / SelectionError / ConfigError with a clear message.
+ */
+export function* selectionSteps(req: SelectionOptions, teacher: SelectionTeacher, output: SelectionOutput): Generator<void, SelectResult> {
+  const hf = teacher.hf ?? null;
+  const reader = teacher.reader;
   const options = planOptions(req, hf !== null);
-  const reader = openCheckpoint(req.teacher);
+  let hfDecls: HfDeclarations | null = null;
+  let decls: Declarations;
+  if (hf) {
+    hfDecls = declareHf(hf, new Set(reader.tensors.keys()), requireStudent(req, hf.family.name));
+    decls = { teacher: hfDecls.teacher, student: hfDecls.student, arch: hf.family.name };
+  } else {
+    decls = declare(req, teacher);
+  }
+  const scores = options.elements === 'magnitude' ? yield* spaceScores(decls.teacher, reader) : null;
+  const plan = planSelection({
+    teacher: decls.teacher, student: decls.student, teacherShapes: shapesOf(reader), options,
+    scores: (space) => scores!.get(space)!,
+  });
+  if (plan.tensors.length === 0) {
+    throw new SelectionError(decls.student.tensors.length === 0
+      ? `nothing to write: the student${teacher.template ? ` template ${teacher.template.name}` : ''} has no tensors`
+      : 'nothing to write: every student tensor is excluded (see --exclude and --keep-head)');
+  }
+
+  const outDType = req.dtype ? OUTPUT_DTYPES[req.dtype] : undefined;
+  if (req.dtype && !outDType) throw new SelectionError(`--dtype must be f32, f16 or bf16, got "${req.dtype}"`);
+  const dtypes = new Map<string, DType>();
+  for (const t of plan.tensors) {
+    const src = reader.tensors.get(t.source)!.dtype;
+    dtypes.set(t.name, outDType && isFloating(src) ? outDType : src);
+  }
+  const headers: TensorHeader[] = plan.tensors.map((t) => ({ name: t.name, dtype: dtypes.get(t.name)!, shape: t.shape }));
+  const record = buildRecord(req, teacher.name, decls, plan, options, dtypes);
+  const metadata: Record<string, string> = {
+    // The teacher's own metadata is kept (a model folder describes itself in config.json instead), except
+    // what describes the teacher's file or its training, which the student's record replaces.
+    ...(hf ? {} : inheritedMetadata(reader.metadata)),
+    format: 'pt',
+    'wsel.version': VERSION,
+    'wsel.arch': decls.arch,
+    'wsel.method': JSON.stringify({ elements: options.elements, layers: options.layers, heads: options.heads, exclude: options.exclude, keep_head: options.keepHead }),
+    'wsel.seed': String(options.seed),
+    'wsel.layer_map': JSON.stringify(plan.layerMap),
+    'wsel.student_config': JSON.stringify(decls.student.config),
+    'wsel.teacher': teacher.name,
+  };
+
+  const weightsName = hf ? HF_WEIGHTS_NAME : output.out;
+  const recordName = hf ? HF_RECORD_NAME : recordPathFor(output.out);
+  const maxShardSize = req.maxShardSize ?? (hf ? HF_DEFAULT_SHARD_SIZE : Number.MAX_SAFE_INTEGER);
+  const writer: CheckpointWriter = openShardedWriterTo(output.open, weightsName, headers, metadata, maxShardSize);
+  const others: ByteSink[] = [];
+  let published = false;
   try {
-    const { decls, hfDecls } = hf ? declareHfTeacher(req, hf, reader) : { decls: declare(req, reader), hfDecls: null };
-    let scoreCache: Map<string, Float64Array> | undefined;
-    const plan = planSelection({
-      teacher: decls.teacher, student: decls.student, teacherShapes: shapesOf(reader), options,
-      scores: (space) => (scoreCache ??= computeSpaceScores(decls.teacher, reader)).get(space)!,
-    });
-    if (plan.tensors.length === 0) {
-      throw new SelectionError(decls.student.tensors.length === 0
-        ? `nothing to write: the student${req.studentTemplate ? ` template ${req.studentTemplate}` : ''} has no tensors`
-        : 'nothing to write: every student tensor is excluded (see --exclude and --keep-head)');
+    const byName = new Map(plan.tensors.map((t) => [t.name, t]));
+    const buffers = new GatherBuffers();
+    let done = 0;
+    for (const header of writer.order) {
+      const t = byName.get(header.name)!;
+      const src = reader.tensors.get(t.source)!;
+      const convert = src.dtype !== header.dtype;
+      yield* gatherTensor(reader, t, { name: t.source, elementSize: dtypeSize(src.dtype) }, buffers, (bytes) => {
+        writer.write(convert ? convertFloat(bytes, src.dtype, header.dtype) : bytes);
+      });
+      req.onProgress?.(++done, writer.order.length, t.name);
     }
-
-    const outDType = req.dtype ? OUTPUT_DTYPES[req.dtype] : undefined;
-    if (req.dtype && !outDType) throw new SelectionError(`--dtype must be f32, f16 or bf16, got "${req.dtype}"`);
-    const dtypes = new Map<string, DType>();
-    for (const t of plan.tensors) {
-      const src = reader.tensors.get(t.source)!.dtype;
-      dtypes.set(t.name, outDType && isFloating(src) ? outDType : src);
-    }
-    const headers: TensorHeader[] = plan.tensors.map((t) => ({ name: t.name, dtype: dtypes.get(t.name)!, shape: t.shape }));
-    const record = buildRecord(req, decls, plan, options, dtypes);
-    const metadata: Record<string, string> = {
-      // The teacher's own metadata is kept (a model folder describes itself in config.json instead), except
-      // what describes the teacher's file or its training, which the student's record replaces.
-      ...(hf ? {} : inheritedMetadata(reader.metadata)),
-      format: 'pt',
-      'wsel.version': VERSION,
-      'wsel.arch': decls.arch,
-      'wsel.method': JSON.stringify({ elements: options.elements, layers: options.layers, heads: options.heads, exclude: options.exclude, keep_head: options.keepHead }),
-      'wsel.seed': String(options.seed),
-      'wsel.layer_map': JSON.stringify(plan.layerMap),
-      'wsel.student_config': JSON.stringify(decls.student.config),
-      'wsel.teacher': path.basename(req.teacher),
-    };
-
-    // A model folder is assembled beside its final place and renamed into it when complete.
-    const folder = hf ? new HfFolderOutput(req.out) : null;
-    const recordPath = folder?.recordPath ?? recordPathFor(req.out);
-    let writer: CheckpointWriter;
-    try {
-      writer = openShardedWriter(folder?.weightsPath ?? req.out, headers, metadata, req.maxShardSize ?? (hf ? HF_DEFAULT_SHARD_SIZE : Number.MAX_SAFE_INTEGER));
-    } catch (e) {
-      folder?.abort();
-      throw e;
-    }
-    // --out names a file, but the writer may make several (shards, index): none of them may be a teacher file.
-    const teacherFiles = [req.teacher, ...new Set([...reader.tensors.values()].map((t) => t.file)), ...(req.studentTemplate ? [req.studentTemplate] : [])];
-    const clash = [...writer.targets, recordPath].find((out) => teacherFiles.some((t) => sameFile(t, out)));
-    if (clash) {
-      writer.abort();
-      folder?.abort();
-      throw new SelectionError(`--out ${req.out} would overwrite ${clash}, which the teacher is read from; a teacher is never modified`);
-    }
-    let files: string[];
-    try {
-      const byName = new Map(plan.tensors.map((t) => [t.name, t]));
-      const buffers = new GatherBuffers();
-      let done = 0;
-      for (const header of writer.order) {
-        const t = byName.get(header.name)!;
-        const src = reader.tensors.get(t.source)!;
-        const convert = src.dtype !== header.dtype;
-        gatherTensor(reader, t, { name: t.source, elementSize: dtypeSize(src.dtype) }, buffers, (bytes) => {
-          writer.write(convert ? convertFloat(bytes, src.dtype, header.dtype) : bytes);
-        });
-        req.onProgress?.(++done, writer.order.length, t.name);
-      }
-      const publishRecord = writeAtomically(recordPath, `${JSON.stringify(record, null, 1)}\n`);
-      files = writer.commit();
-      publishRecord();
-      if (folder) files = folder.commit(hf!, hfDecls!, plan.layerMap, outDType);
-    } catch (e) {
-      writer.abort();
-      fs.rmSync(`${recordPath}.tmp-${process.pid}`, { force: true });
-      folder?.abort();
-      throw e;
-    }
+    others.push(finishedText(output.open, recordName, `${JSON.stringify(record, null, 1)}\n`));
+    if (hf) for (const sink of writeHfFolderFiles(output.open, hf, hfDecls!, plan.layerMap, outDType)) others.push(sink);
+    const files = writer.commit();
+    for (const sink of others) sink.publish();
+    published = true;
     const parameters = plan.tensors.reduce((sum, t) => sum + numel(t.shape), 0);
     const bytes = headers.reduce((sum, h) => sum + numel(h.shape) * dtypeSize(h.dtype), 0);
     return {
-      files, record: folder ? path.join(req.out, path.basename(recordPath)) : recordPath, tensors: plan.tensors.length, parameters, bytes,
+      files: hf ? [...files, ...others.map((s) => s.name)].sort() : files,
+      record: recordName, tensors: plan.tensors.length, parameters, bytes,
       teacherConfig: { ...decls.teacher.config }, studentConfig: { ...decls.student.config },
       layerMap: plan.layerMap, omitted: [...plan.omitted],
     };
   } finally {
-    reader.close();
+    // Reached on errors and when the driver stops the generator: nothing half written stays.
+    if (!published) {
+      writer.abort();
+      for (const sink of others) sink.abort();
+    }
   }
+}
+
+/** Drive a generator to its end, synchronously. */
+export function runToEnd<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** Run a selection end to end, synchronously; see selectionSteps. */
+export function selectStudent(req: SelectionOptions, teacher: SelectionTeacher, output: SelectionOutput): SelectResult {
+  return runToEnd(selectionSteps(req, teacher, output));
 }

@@ -3,8 +3,9 @@
 import { ConfigError } from '../arch/config-util.js';
 import { FAMILIES } from '../arch/index.js';
 import { convertFloat, encodeFloat32, isFloating } from '../checkpoint/dtype.js';
-import { openCheckpoint } from '../checkpoint/open.js';
-import { saveSafetensors, type TensorData } from '../checkpoint/index.js';
+import { openCheckpoint } from '../checkpoint/node/open.js';
+import { saveSafetensors } from '../checkpoint/node/write.js';
+import type { TensorData } from '../checkpoint/index.js';
 import type { CheckpointReader } from '../checkpoint/types.js';
 import type { Module, Tensor } from '../engine/index.js';
 import type { ModelFamily } from '../models/index.js';

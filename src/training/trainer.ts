@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../arch/config-util.js';
 import type { CheckpointReader } from '../checkpoint/types.js';
-import { openCheckpoint } from '../checkpoint/open.js';
+import { openCheckpoint } from '../checkpoint/node/open.js';
 import { Rng as DataRng, type Batch, type Dataset } from '../data/index.js';
 import {
   AdamW, add, backward, DropPath, clipGradNorm, cosineLr, crossEntropy, distillationKL, mulScalar, noGrad, paramGroupsWeightDecay,

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeToFloat64, openCheckpoint } from '../../src/checkpoint/index.js';
+import { decodeToFloat64 } from '../../src/checkpoint/index.js';
+import { fileSource, openCheckpoint } from '../../src/checkpoint/node/index.js';
 import { memberDataOffset, readZipDirectory } from '../../src/checkpoint/zip.js';
 import { tempDir, torchPickle, writeZip } from './helpers.js';
 
@@ -60,9 +61,9 @@ describe('offsets beyond 2^32', () => {
       { name: 'archive/version', data: Buffer.from('3\n') },
     ]);
     // Our central-directory parse agrees with yauzl's on the zip64 records.
-    const fd = fs.openSync(p, 'r');
-    const ours = readZipDirectory(fd, p).map((e) => [e.name, e.uncompressedSize, e.localHeaderOffset, memberDataOffset(fd, p, e)]);
-    fs.closeSync(fd);
+    const source = fileSource(p);
+    const ours = readZipDirectory(source).map((e) => [e.name, e.uncompressedSize, e.localHeaderOffset, memberDataOffset(source, e)]);
+    source.close();
     const zip = await yauzl.openPromise(p, { lazyEntries: true, autoClose: false });
     const theirs: unknown[] = [];
     await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointError, openCheckpoint, openShardedWriter, saveSafetensors } from '../../src/checkpoint/index.js';
+import { CheckpointError } from '../../src/checkpoint/index.js';
+import { openCheckpoint, openShardedWriter, saveSafetensors } from '../../src/checkpoint/node/index.js';
 import { tempDir, torchPickle, writeTorchZip } from './helpers.js';
 
 let dir: string;

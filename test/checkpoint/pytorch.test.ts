@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointError, decodeToFloat64, openCheckpoint, openPytorch } from '../../src/checkpoint/index.js';
+import { CheckpointError, decodeToFloat64 } from '../../src/checkpoint/index.js';
+import { fileSource, openCheckpoint, openPytorch } from '../../src/checkpoint/node/index.js';
 import { memberDataOffset, readZipDirectory } from '../../src/checkpoint/zip.js';
 import {
   evalPickle, makeTorchFixtures, osSystemPickle, readExpected, runPython, tempDir, torchPickle, writeTorchZip, writeZip,
@@ -43,13 +44,13 @@ async function yauzlEntries(file: string): Promise<{ name: string; method: numbe
 }
 
 function ourEntries(file: string): { name: string; method: number; size: number; offset: number; dataStart: number }[] {
-  const fd = fs.openSync(file, 'r');
+  const source = fileSource(file);
   try {
-    return readZipDirectory(fd, file).map((e) => ({
-      name: e.name, method: e.method, size: e.uncompressedSize, offset: e.localHeaderOffset, dataStart: memberDataOffset(fd, file, e),
+    return readZipDirectory(source).map((e) => ({
+      name: e.name, method: e.method, size: e.uncompressedSize, offset: e.localHeaderOffset, dataStart: memberDataOffset(source, e),
     }));
   } finally {
-    fs.closeSync(fd);
+    source.close();
   }
 }
 

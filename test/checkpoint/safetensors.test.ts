@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CheckpointError, DTYPES, byteLengthOf, decodeToFloat64, dtypeSize, loadSafetensorsAll, openSafetensors,
-  openSafetensorsWriter, saveSafetensors, type DType, type TensorData,
+  CheckpointError, DTYPES, byteLengthOf, decodeToFloat64, dtypeSize, type DType, type TensorData,
 } from '../../src/checkpoint/index.js';
+import { loadSafetensorsAll, openSafetensors, openSafetensorsWriter, saveSafetensors } from '../../src/checkpoint/node/index.js';
 import { makeTorchFixtures, readExpected, runPython, tempDir } from './helpers.js';
 
 let dir: string;
@@ -186,8 +186,8 @@ describe('corrupt and truncated safetensors', () => {
 
   it('absurd header length, garbage JSON, wrong JSON shapes', () => {
     expectError(rawFile('huge.safetensors', good, new Uint8Array(8), 1n << 40n), /absurd header length/);
-    expectError(rawFile('garbage.safetensors', '{"a": [1, 2', new Uint8Array(8)), /not valid UTF-8 JSON/);
-    expectError(rawFile('array.safetensors', '[1,2,3]'), /not a JSON object/);
+    expectError(rawFile('garbage.safetensors', '{"a": [1, 2', new Uint8Array(8)), /header: not valid JSON/);
+    expectError(rawFile('array.safetensors', '[1,2,3]'), /header: expected a JSON object/);
     expectError(rawFile('meta.safetensors', '{"__metadata__":{"k":1}}'), /__metadata__ value of "k" is not a string/);
     expectError(rawFile('dtype.safetensors', '{"a":{"dtype":"F33","shape":[2],"data_offsets":[0,8]}}', new Uint8Array(8)), /unknown dtype "F33"/);
     expectError(rawFile('shape.safetensors', '{"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,10]}}', new Uint8Array(10)), /shape \[2.5\] is not an array of non-negative integers/);

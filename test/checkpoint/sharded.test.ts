@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CheckpointError, byteLengthOf, decodeToFloat64, openCheckpoint, openShardedSafetensors, openShardedWriter, parseSize,
-  type CheckpointWriter, type DType, type TensorData,
+  CheckpointError, byteLengthOf, decodeToFloat64, parseSize, type CheckpointWriter, type DType, type TensorData,
 } from '../../src/checkpoint/index.js';
+import { openCheckpoint, openShardedSafetensors, openShardedWriter } from '../../src/checkpoint/node/index.js';
 import { makeTorchFixtures, readExpected, tempDir } from './helpers.js';
 
 let dir: string;

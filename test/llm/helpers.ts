@@ -1,6 +1,6 @@
 // Small Hugging Face teachers for the language-model tests, and an independent gather to check students against.
 import { readdirSync } from 'node:fs';
-import { openCheckpoint } from '../../src/checkpoint/open.js';
+import { openCheckpoint } from '../../src/checkpoint/node/open.js';
 import { uniformIndices } from '../../src/selection/index-rules.js';
 
 export interface Tensor {

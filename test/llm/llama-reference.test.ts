@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llama } from '../../src/arch/index.js';
 import { writeSyntheticHfModel } from '../../src/arch/hf-synthetic.js';
-import { select, type SelectRequest } from '../../src/selection/select.js';
+import { select, type SelectRequest } from '../../src/selection/node/select.js';
 import { hasTorch, makeTmpDir, TORCH_PYTHON } from '../helpers.js';
 import { llamaJson } from './helpers.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bert, gpt2, llama } from '../../src/arch/index.js';
 import { writeSyntheticHfModel } from '../../src/arch/hf-synthetic.js';
-import { select } from '../../src/selection/select.js';
+import { select } from '../../src/selection/node/select.js';
 import { makeTmpDir } from '../helpers.js';
 import { gatherRef, headRows, leftovers, llamaJson, range, readAll, uniform, type Tensor } from './helpers.js';
 

@@ -7,7 +7,8 @@ import { MIXER_DEFAULTS } from '../../src/arch/mixer.js';
 import { tensorShape, type Family } from '../../src/arch/types.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
 import { seededRandom } from '../../src/selection/rng.js';
-import { select, type ArchName } from '../../src/selection/select.js';
+import { select } from '../../src/selection/node/select.js';
+import type { ArchName } from '../../src/selection/select.js';
 import { makeTmpDir } from '../helpers.js';
 import { keptAlongAxis, readInt32, writeIndexTeacher } from './teachers.js';
 

@@ -4,8 +4,8 @@ import { convnext, vit } from '../../src/arch/index.js';
 import { CONVNEXT_DEFAULTS } from '../../src/arch/convnext.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
 import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
-import { openCheckpoint } from '../../src/checkpoint/open.js';
-import { select } from '../../src/selection/select.js';
+import { openCheckpoint } from '../../src/checkpoint/node/open.js';
+import { select } from '../../src/selection/node/select.js';
 import { hasTorch, makeTmpDir, REPO_ROOT, runPython } from '../helpers.js';
 
 const tmp = makeTmpDir();

@@ -7,10 +7,10 @@ import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
 import { tensorShape } from '../../src/arch/types.js';
 import { VIT_DEFAULTS, type VitConfig } from '../../src/arch/vit.js';
 import { convertFloat } from '../../src/checkpoint/dtype.js';
-import { openCheckpoint } from '../../src/checkpoint/open.js';
-import { saveSafetensors } from '../../src/checkpoint/safetensors-writer.js';
+import { openCheckpoint } from '../../src/checkpoint/node/open.js';
+import { saveSafetensors } from '../../src/checkpoint/node/write.js';
 import { uniformIndices } from '../../src/selection/index-rules.js';
-import { select } from '../../src/selection/select.js';
+import { select } from '../../src/selection/node/select.js';
 import { makeTmpDir } from '../helpers.js';
 import { keptAlongAxis, readInt32, writeIndexTeacher } from './teachers.js';
 

@@ -2,8 +2,8 @@
 // student's values reveal exactly which teacher index was kept along every axis.
 import { tensorShape, type ArchDecl } from '../../src/arch/types.js';
 import { numel } from '../../src/checkpoint/dtype.js';
-import { openCheckpoint } from '../../src/checkpoint/open.js';
-import { openSafetensorsWriter } from '../../src/checkpoint/safetensors-writer.js';
+import { openCheckpoint } from '../../src/checkpoint/node/open.js';
+import { openSafetensorsWriter } from '../../src/checkpoint/node/write.js';
 
 export function writeIndexTeacher(decl: ArchDecl, out: string, metadata: Record<string, string> = {}): void {
   const writer = openSafetensorsWriter(out, decl.tensors.map((t) => ({ name: t.name, dtype: 'I32', shape: tensorShape(decl, t) })), metadata);

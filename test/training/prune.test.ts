@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { vit } from '../../src/arch/index.js';
 import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
-import { loadSafetensorsAll } from '../../src/checkpoint/index.js';
+import { loadSafetensorsAll } from '../../src/checkpoint/node/index.js';
 import { decodeToFloat64 } from '../../src/checkpoint/dtype.js';
 import { globalTopK, pruneCheckpoint } from '../../src/training/prune.js';
 import { train } from '../../src/training/trainer.js';

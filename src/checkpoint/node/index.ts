@@ -1,0 +1,4 @@
+// The checkpoint layer's Node edge: checkpoints by path, written atomically to files.
+export { fileSink, fileSource, fsyncDir, processExists, removeDeadTemps, tempPathFor } from './files.js';
+export { loadSafetensorsAll, openCheckpoint, openPytorch, openSafetensors, openShardedSafetensors } from './open.js';
+export { openSafetensorsWriter, openShardedWriter, saveSafetensors } from './write.js';
