@@ -1,6 +1,7 @@
 // The `wsel` command line: one subcommand per module, errors turned into messages and exit codes.
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, WselError } from '../errors.js';
+import { installNodeEngine } from '../engine/node/install.js';
 import { VERSION } from '../version.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
 /** Known failures print one clear line; anything else is a bug and keeps its stack trace. */
 export async function run(argv: string[]): Promise<number> {
   try {
+    installNodeEngine(process.env);
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (e) {

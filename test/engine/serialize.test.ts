@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel, readStateDict, saveModel } from '../../src/engine/serialize.js';
+import { loadModel, readStateDict, saveModel } from '../../src/engine/node/serialize.js';
 import { createModel } from '../../src/models/index.js';
 
 describe('safetensors save/load', () => {
