@@ -8,6 +8,12 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+// The training worker imports training/ and data/ modules whose Node-side functions (file loaders, image decoders)
+// it never calls. Those modules and Node's built-ins run nothing at import time; marking them side-effect free lets
+// the unused Node code fall out of the bundle (the page's tests check that none is left).
+const nodeOnly = /node_modules[\\/](pngjs|jpeg-js)[\\/]|^__vite-browser-external|[\\/]src[\\/].*[\\/]node[\\/]/;
+const treeshake = { moduleSideEffects: (id: string) => !nodeOnly.test(id) };
+
 export default defineConfig({
   root: import.meta.dirname,
   base: './',
@@ -18,7 +24,7 @@ export default defineConfig({
     // The engine's WebAssembly modules are inlined as bytes; one chunk per worker is expected to be large.
     chunkSizeWarningLimit: 4096,
   },
-  worker: { format: 'es' },
+  worker: { format: 'es', rollupOptions: { treeshake } },
   server: { headers: isolation },
   preview: { headers: isolation, port: 4173, strictPort: false },
 });

@@ -2,8 +2,8 @@
 // the data set the model was trained on. The graph itself is built by the portable onnx-export.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { tempPathFor } from '../checkpoint/io.js';
-import { openCheckpoint } from '../checkpoint/open.js';
+import { fileSink } from '../checkpoint/node/files.js';
+import { openCheckpoint } from '../checkpoint/node/open.js';
 import type { ModelFamily } from '../models/index.js';
 import { recordedInputSize } from '../training/checkpoint.js';
 import { loadDatasetOrThrow, prepareData } from '../training/data.js';
@@ -56,12 +56,13 @@ function dataLabel(data: string): string {
 
 function writeAtomically(file: string, bytes: Uint8Array): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = tempPathFor(file);
+  const sink = fileSink(file);
   try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
+    sink.write(bytes);
+    sink.finish();
+    sink.publish();
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    sink.abort();
     throw e;
   }
 }

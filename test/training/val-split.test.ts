@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCheckpoint } from '../../src/checkpoint/open.js';
+import { openCheckpoint } from '../../src/checkpoint/node/open.js';
 import type { Dataset } from '../../src/data/index.js';
 import { splitTrainVal } from '../../src/training/data.js';
 import { train } from '../../src/training/trainer.js';

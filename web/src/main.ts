@@ -7,6 +7,7 @@ import { LineChart } from './page/chart.js';
 import { byId, download, el, facts, formatBytes, formatCount, showError } from './page/dom.js';
 import { decodeImageFolders, imageFile } from './page/images.js';
 import { dropTarget, fromInput } from './page/files.js';
+import { SAMPLE_FILE } from './data/sample-format.js';
 import type { DroppedFile, FromSelection, FromTraining, InspectReport, SelectSummary, ToSelection, ToTraining, TrainData } from './protocol.js';
 
 const selection = new Worker(new URL('./workers/selection-worker.ts', import.meta.url), { type: 'module' });
@@ -137,11 +138,12 @@ byId('start').addEventListener('click', () => {
   const file = student.files.find((f) => f.name.endsWith('.safetensors'))!;
   lossChart.clear();
   accChart.clear();
+  delete byId('status').dataset['testAccuracies'];
   (byId('start') as HTMLButtonElement).disabled = true;
   (byId('stop') as HTMLButtonElement).disabled = false;
   byId('status').textContent = 'starting ...';
   toTraining({
-    type: 'train', student: file.bytes.slice(), data,
+    type: 'train', student: file.bytes.slice(), data, sampleUrl: new URL(SAMPLE_FILE, document.baseURI).href,
     settings: {
       epochs: Number(byId<HTMLInputElement>('epochs').value), batchSize: Number(byId<HTMLInputElement>('batch').value),
       lr: Number(byId<HTMLInputElement>('lr').value), seed: 0,
@@ -182,7 +184,8 @@ training.addEventListener('message', (e: MessageEvent<FromTraining>) => {
     accChart.add('train', r.step, r.trainAccuracy);
   } else if (m.type === 'evaluated') {
     accChart.add('test', m.step, m.accuracy);
-    byId('status').dataset['testAccuracy'] = String(m.accuracy);
+    const status = byId('status');
+    status.dataset['testAccuracies'] = [status.dataset['testAccuracies'], String(m.accuracy)].filter(Boolean).join(',');
   } else if (m.type === 'done') {
     (byId('start') as HTMLButtonElement).disabled = false;
     (byId('stop') as HTMLButtonElement).disabled = true;

@@ -1,5 +1,6 @@
 // Messages between the page and its two workers. The selection worker reads the teacher (synchronously, a byte
 // range at a time, with FileReaderSync) and writes the student; the training worker owns the engine.
+import type { InspectReport as Describe } from '../../src/selection/describe.js';
 
 /** A dropped file with its path inside a dropped folder ('' for a loose file). */
 export interface DroppedFile {
@@ -7,20 +8,8 @@ export interface DroppedFile {
   path: string;
 }
 
-export interface InspectReport {
-  name: string;
-  format: string;
-  files: string[];
-  metadata: Record<string, string>;
-  tensors: { name: string; dtype: string; shape: number[] }[];
-  parameters: number;
-  bytes: number;
-  dtypes: Record<string, number>;
-  architecture: string | null;
-  config: Record<string, unknown> | null;
-  /** Hugging Face folders: model_type and the config.json fields selection reads. */
-  hf: { model_type: string | null; config: Record<string, unknown>; problem: string | null } | null;
-}
+/** What `wsel inspect` reports, plus the name the page shows. */
+export type InspectReport = Describe & { name: string };
 
 export interface SelectRequest {
   /** JSON overrides over the teacher's config (or over the named model's). */
@@ -70,7 +59,7 @@ export interface TrainSettings {
 }
 
 export type ToTraining =
-  | { type: 'train'; student: Uint8Array; data: TrainData; settings: TrainSettings }
+  | { type: 'train'; student: Uint8Array; data: TrainData; settings: TrainSettings; sampleUrl: string }
   | { type: 'stop' }
   | { type: 'predict'; image: { rgba: Uint8ClampedArray<ArrayBuffer>; width: number; height: number } }
   | { type: 'export' };

@@ -2,7 +2,8 @@
 // names, normalization statistics, split sizes), then the train images, train labels, test images, test labels
 // as bytes (images NCHW uint8). Written at build time, read by the page.
 
-export const SAMPLE_FILE = 'mnist-sample.bin.gz';
+/** Gzipped; not named .gz, since static servers then send it with Content-Encoding: gzip (it is unpacked twice). */
+export const SAMPLE_FILE = 'mnist-sample.bin';
 
 export interface SampleHeader {
   name: string;

@@ -1,12 +1,13 @@
-// Drive the built page in Debian's Chromium with playwright-core (no browser download): build once, serve web/dist
-// with vite's preview server (the same one `npm run web` starts), and open pages with the flags a machine without
-// network and without a display needs.
+// Tooling for the page's tests and benchmark (Node): build the page, serve web/dist with vite's preview server
+// (the one `npm run web` starts), and drive Debian's Chromium with playwright-core (no browser download), with the
+// flags a machine without network and without a display needs.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
-import { REPO_ROOT } from '../helpers.js';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 export const CHROMIUM = '/usr/bin/chromium';
 
