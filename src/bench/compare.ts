@@ -118,7 +118,7 @@ function addRun(sides: Map<string, SideResult>, key: Omit<SideResult, 'msPerStep
     s.error = run;
     return;
   }
-  s.msPerStep.push(...run.msPerStep);
+  for (const ms of run.msPerStep) s.msPerStep.push(ms);
   s.cpuMsPerStep.push(run.cpuMsPerStepMedian);
   s.peakRssMiB = Math.max(s.peakRssMiB, run.peakRssMiB);
   if (run.gemmShare !== null) s.gemmShare = run.gemmShare;
