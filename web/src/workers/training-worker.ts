@@ -7,7 +7,7 @@ import { writeSafetensorsTo } from '../../../src/checkpoint/safetensors-writer.j
 import { encodeFloat32 } from '../../../src/checkpoint/dtype.js';
 import { configureThreads, initThreads, noGrad, softmax, tensor, type ThreadPlatform } from '../../../src/engine/index.js';
 import { exportOnnx, preprocessingOf } from '../../../src/export/index.js';
-import { resizeBilinear, toFloatNCHW } from '../../../src/data/transforms.js';
+import { LUMA, resizeBilinear, toFloatNCHW } from '../../../src/data/transforms.js';
 import type { Dataset, DatasetSplit } from '../../../src/data/types.js';
 import { modelMetadata } from '../../../src/training/checkpoint.js';
 import type { FromTraining, ToTraining, TrainData } from '../protocol.js';
@@ -67,7 +67,7 @@ function predict(image: { rgba: Uint8ClampedArray; width: number; height: number
   const hw = d.height * d.width;
   const pixels = new Uint8Array(d.channels * hw);
   for (let p = 0; p < hw; p++) {
-    if (d.channels === 1) pixels[p] = Math.round(0.299 * rgb[p]! + 0.587 * rgb[hw + p]! + 0.114 * rgb[2 * hw + p]!);
+    if (d.channels === 1) pixels[p] = Math.round(LUMA[0] * rgb[p]! + LUMA[1] * rgb[hw + p]! + LUMA[2] * rgb[2 * hw + p]!);
     else for (let c = 0; c < 3; c++) pixels[c * hw + p] = Math.round(Math.min(255, Math.max(0, rgb[c * hw + p]!)));
   }
   const split: DatasetSplit = { images: pixels, labels: new Uint8Array(1), n: 1, height: d.height, width: d.width, channels: d.channels, classes: d.classes };
