@@ -26,9 +26,11 @@ function giveUp(reason, log) {
       // The log is a convenience; the one-line message below is what matters.
     }
   }
+  // Installed as a dependency, the build is redone by `npm rebuild wsel`; in a clone, by the npm script.
+  const again = root.split(/[\\/]/).includes('node_modules') ? 'npm rebuild wsel' : 'npm run build:native';
   process.stderr.write(
     `wsel: native BLAS addon not built (${reason}${where}); using the portable backend, slower. ` +
-      'Install libopenblas-dev and a C compiler, then `npm run build:native`.\n',
+      `Install libopenblas-dev and a C compiler, then \`${again}\`.\n`,
   );
   process.exit(0);
 }

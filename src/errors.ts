@@ -16,7 +16,8 @@ export class WselError extends Error {
   /** Process exit code for this failure. */
   readonly exitCode: number;
   constructor(message: string, exitCode: number = EXIT_CODES.error) {
-    super(message);
+    // One line, whatever a file put into the message (a name, a string from a pickle): control characters escaped.
+    super(message.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
     this.name = new.target.name;
     this.exitCode = exitCode;
   }

@@ -18,7 +18,8 @@ export function parseJson(text: string, fail: JsonFail, maxDepth = MAX_JSON_DEPT
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw fail(`not valid JSON (${(e as Error).message})`);
+    // V8 quotes the text around the error, which may span lines: keep the message on one.
+    throw fail(`not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
 }
 

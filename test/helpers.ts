@@ -3,14 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { available, TORCH_PYTHON } from './requirements.js';
 
-/** Debian's python3-torch installs torch for the system interpreter only. */
-export const TORCH_PYTHON = '/usr/bin/python3';
+export { TORCH_PYTHON };
 
-let torchChecked: boolean | undefined;
+/** PyTorch is there (outside CI: a skip line is printed when it is not; in CI: throws). */
 export function hasTorch(): boolean {
-  torchChecked ??= spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-  return torchChecked;
+  return available('pytorch');
 }
 
 export function runPython(args: string[]): string {
@@ -19,9 +18,22 @@ export function runPython(args: string[]): string {
   return r.stdout;
 }
 
-export function makeTmpDir(prefix = 'wsel-test-'): { dir: string; file(name: string): string; cleanup(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  return { dir, file: (name) => path.join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+/**
+ * A temp folder, made on first use: a test file whose tests are all skipped never runs its afterAll, so a
+ * folder made up front would be left behind.
+ */
+export function makeTmpDir(prefix = 'wsel-test-'): { readonly dir: string; file(name: string): string; cleanup(): void } {
+  let made: string | undefined;
+  const dir = (): string => (made ??= mkdtempSync(path.join(tmpdir(), prefix)));
+  return {
+    get dir() {
+      return dir();
+    },
+    file: (name) => path.join(dir(), name),
+    cleanup: () => {
+      if (made !== undefined) rmSync(made, { recursive: true, force: true });
+    },
+  };
 }
 
 export const REPO_ROOT = path.resolve(new URL('..', import.meta.url).pathname);

@@ -1,10 +1,11 @@
 // ConvNeXt, timm layout (`convnext.py`): patchify stem, four stages (LayerNorm + strided conv downsample
-// between stages), blocks of depthwise conv -> LayerNorm -> Linear MLP -> layer scale, and a pooled head with
+// at the start of every stage after the first, whatever the widths), blocks of depthwise conv -> LayerNorm -> Linear MLP -> layer scale, and a pooled head with
 // its own LayerNorm. Channel spaces are per stage; each block's MLP hidden units are its own space.
 import { DeclBuilder } from './builder.js';
 import {
   checkKnownFields, ConfigError, countLayers, hiddenWidth, positiveInt, positiveIntList, requireShape, nonNegativeInt,
 } from './config-util.js';
+import { applyTimmName } from './timm-names.js';
 import type { Family } from './types.js';
 
 export interface ConvNextConfig {
@@ -39,7 +40,34 @@ function validate(c: ConvNextConfig): ConvNextConfig {
   const depths = positiveIntList(c.depths, 'depths');
   positiveIntList(c.dims, 'dims', depths.length);
   if (!(c.mlp_ratio > 0)) throw new ConfigError('config field "mlp_ratio" must be positive');
+  checkStrides(c);
   return c;
+}
+
+/** timm's output stride: a stage past it would be dilated instead of downsampled (wsel builds neither). */
+const MAX_STRIDE = 32;
+
+/**
+ * Whether stage `s` starts with a downsample (LayerNorm + 2x2 stride-2 conv), by timm's rule: when its input
+ * and output widths differ or it has stride 2, and every stage after the first has stride 2 (the first too
+ * after a stem of stride 2). Equal widths do not remove it.
+ */
+export function stageDownsamples(c: Pick<ConvNextConfig, 'patch_size' | 'dims'>, s: number): boolean {
+  const stride = s > 0 || c.patch_size === 2 ? 2 : 1;
+  const inDim = c.dims[Math.max(0, s - 1)]!;
+  return stride > 1 || inDim !== c.dims[s];
+}
+
+/** The network's total stride after every stage: the stem's patch size, doubled by each downsample. */
+function checkStrides(c: ConvNextConfig): void {
+  let stride = c.patch_size;
+  c.dims.forEach((_, s) => {
+    if (!stageDownsamples(c, s)) return;
+    if (stride >= MAX_STRIDE) {
+      throw new ConfigError(`stage ${s} would downsample past stride ${MAX_STRIDE} (stem ${c.patch_size}, ${c.dims.length} stages), where timm dilates its convolutions instead; use a smaller patch_size or fewer stages`);
+    }
+    stride *= 2;
+  });
 }
 
 export function stageMlpHidden(c: ConvNextConfig, stage: number): number {
@@ -48,6 +76,7 @@ export function stageMlpHidden(c: ConvNextConfig, stage: number): number {
 
 export const convnext: Family<ConvNextConfig> = {
   name: 'convnext',
+  unseenByShapes: ['ls_init_value'],
   description: 'ConvNeXt (timm names: stem.0, stages.S.downsample, stages.S.blocks.B.conv_dw / mlp.fc1 / gamma, head.norm, head.fc)',
 
   inferConfig(shapes) {
@@ -73,13 +102,15 @@ export const convnext: Family<ConvNextConfig> = {
   },
 
   studentConfig(teacher, overrides) {
-    checkKnownFields(overrides, FIELDS, 'ConvNeXt');
-    const merged = { ...teacher, ...overrides } as ConvNextConfig;
-    validate(merged);
-    if (merged.depths.length !== teacher.depths.length) {
-      throw new ConfigError(`the student has ${merged.depths.length} stages, the teacher ${teacher.depths.length}; stages are not selected, only blocks within them`);
+    const named = applyTimmName('convnext', CONVNEXT_DEFAULTS, teacher, overrides);
+    checkKnownFields(named.overrides, FIELDS, 'ConvNeXt');
+    return validate({ ...named.base, ...named.overrides } as ConvNextConfig);
+  },
+
+  checkStudent(teacher, student) {
+    if (student.depths.length !== teacher.depths.length) {
+      throw new ConfigError(`the student has ${student.depths.length} stages, the teacher ${teacher.depths.length}; stages are not selected, only blocks within them`);
     }
-    return merged;
   },
 
   declare(c) {
@@ -99,9 +130,10 @@ export const convnext: Family<ConvNextConfig> = {
       .norm('stem.1', 'dim.0');
     c.depths.forEach((depth, s) => {
       const dim = `dim.${s}`;
-      if (s > 0) {
-        b.norm(`stages.${s}.downsample.0`, `dim.${s - 1}`, 'downsample')
-          .tensor(`stages.${s}.downsample.1.weight`, 'downsample', dim, `dim.${s - 1}`, 'downsample_kernel', 'downsample_kernel')
+      if (stageDownsamples(c, s)) {
+        const inDim = `dim.${Math.max(0, s - 1)}`;
+        b.norm(`stages.${s}.downsample.0`, inDim, 'downsample')
+          .tensor(`stages.${s}.downsample.1.weight`, 'downsample', dim, inDim, 'downsample_kernel', 'downsample_kernel')
           .tensor(`stages.${s}.downsample.1.bias`, 'downsample', dim);
       }
       const stack = `stages.${s}.blocks`;

@@ -1,7 +1,9 @@
-// The model families wsel knows by name.
+// The declarations of the model families wsel knows, registered under the names of family-names.ts (the
+// trainable models and their facts are registered in src/models/registry.ts).
 import { bert } from './bert.js';
 import { convnext } from './convnext.js';
 import { ConfigError } from './config-util.js';
+import { VISION_FAMILY_NAMES, type HfFamilyName, type VisionFamilyName } from './family-names.js';
 import { gpt2 } from './gpt2.js';
 import type { HfFamily, HfJson } from './hf-config.js';
 import { llama } from './llama.js';
@@ -9,10 +11,11 @@ import { mixer } from './mixer.js';
 import type { Family } from './types.js';
 import { vit } from './vit.js';
 
-export const FAMILIES: Readonly<Record<string, Family<any>>> = { vit, convnext, mixer };
+/** Image-classifier families, by name. */
+export const FAMILIES: Readonly<Record<VisionFamilyName, Family<any>>> = { vit, convnext, mixer };
 
 /** Hugging Face model families, selected from a folder's config.json. */
-export const HF_FAMILIES: Readonly<Record<string, HfFamily<any>>> = { llama, gpt2, bert };
+export const HF_FAMILIES: Readonly<Record<HfFamilyName, HfFamily<any>>> = { llama, gpt2, bert };
 
 /** The family declaring a config.json's model_type; throws naming the supported ones. */
 export function hfFamilyFor(json: HfJson): HfFamily<any> {
@@ -25,7 +28,7 @@ export function hfFamilyFor(json: HfJson): HfFamily<any> {
 
 /** Guess the family of a checkpoint from its tensor names (for `wsel inspect`); null when none fits. */
 export function detectFamily(shapes: ReadonlyMap<string, readonly number[]>): Family<any> | null {
-  for (const family of Object.values(FAMILIES)) {
+  for (const family of VISION_FAMILY_NAMES.map((name) => FAMILIES[name])) {
     try {
       family.inferConfig(shapes);
       return family;
@@ -37,6 +40,7 @@ export function detectFamily(shapes: ReadonlyMap<string, readonly number[]>): Fa
 }
 
 export * from './types.js';
+export * from './family-names.js';
 export { vit, convnext, mixer, llama, gpt2, bert };
 export type { HfFamily, HfJson } from './hf-config.js';
 export type { LlamaConfig } from './llama.js';

@@ -2,6 +2,7 @@
 // and channel mixing (an MLP across channels), final norm, linear head.
 import { DeclBuilder } from './builder.js';
 import { checkKnownFields, ConfigError, countLayers, hiddenWidth, nonNegativeInt, positiveInt, requireShape } from './config-util.js';
+import { applyTimmName } from './timm-names.js';
 import type { Family } from './types.js';
 
 export interface MixerConfig {
@@ -54,8 +55,9 @@ export const mixer: Family<MixerConfig> = {
   },
 
   studentConfig(teacher, overrides) {
-    checkKnownFields(overrides, FIELDS, 'MLP-Mixer');
-    return validate({ ...teacher, ...overrides } as MixerConfig);
+    const named = applyTimmName('mixer', MIXER_DEFAULTS, teacher, overrides);
+    checkKnownFields(named.overrides, FIELDS, 'MLP-Mixer');
+    return validate({ ...named.base, ...named.overrides } as MixerConfig);
   },
 
   declare(c) {

@@ -5,9 +5,6 @@ import { parseJson } from '../safe-json.js';
 import { ConfigError } from './config-util.js';
 import type { Family } from './types.js';
 
-/** Config fields that tensor shapes cannot reveal. */
-const UNSEEN_BY_SHAPES = ['num_heads'];
-
 /** The model config wsel recorded in a checkpoint's metadata, if any; `file` names the checkpoint in errors. */
 export function recordedConfig(metadata: Readonly<Record<string, string>>, file = 'checkpoint'): Record<string, unknown> | null {
   const key = metadata['wsel.student_config'] !== undefined ? 'wsel.student_config' : 'wsel.config';
@@ -22,9 +19,24 @@ export function inferWithRecord(
   family: Family<any>, shapes: ReadonlyMap<string, readonly number[]>, metadata: Readonly<Record<string, string>>,
   file?: string,
 ): Record<string, unknown> {
+  return inferConfigFromFile(family, shapes, metadata, file).config;
+}
+
+/**
+ * The config read off the shapes, with the fields shapes cannot show taken from the recorded config, and the
+ * fields that were assumed instead (no record says them). Where shapes show that a field is set (a layer scale
+ * exists) and the record disagrees, the shapes win.
+ */
+export function inferConfigFromFile(
+  family: Family<any>, shapes: ReadonlyMap<string, readonly number[]>, metadata: Readonly<Record<string, string>>,
+  file?: string,
+): { config: Record<string, unknown>; assumed: string[] } {
   const inferred = family.inferConfig(shapes) as Record<string, unknown>;
-  const recorded = recordedConfig(metadata, file);
-  if (!recorded) return inferred;
-  const unseen = Object.fromEntries(UNSEEN_BY_SHAPES.filter((k) => k in inferred && k in recorded).map((k) => [k, recorded[k]]));
-  return family.studentConfig(inferred, unseen) as Record<string, unknown>;
+  const recorded = recordedConfig(metadata, file) ?? {};
+  const unseen = (family.unseenByShapes ?? []).filter((k) => k in inferred);
+  const agreed = unseen.filter((k) => k in recorded && (recorded[k] === null) === (inferred[k] === null));
+  const assumed = unseen.filter((k) => !agreed.includes(k) && inferred[k] !== null);
+  if (agreed.length === 0) return { config: inferred, assumed };
+  const config = family.studentConfig(inferred, Object.fromEntries(agreed.map((k) => [k, recorded[k]]))) as Record<string, unknown>;
+  return { config, assumed };
 }

@@ -60,8 +60,16 @@ export interface Family<C extends object = Record<string, unknown>> {
   readonly description: string;
   /** Infer the configuration from tensor names and shapes (throws when the tensors are not this family). */
   inferConfig(shapes: ReadonlyMap<string, readonly number[]>): C;
-  /** The student's configuration: the user's overrides on top of the teacher's, with derived fields fixed up. */
+  /** Config fields whose values tensor shapes do not show (a ViT's head count, a layer scale's initial value):
+   *  inferConfig assumes them; a config wsel recorded in the file says them. */
+  readonly unseenByShapes?: readonly string[];
+  /**
+   * A configuration: the user's overrides on top of a base (the teacher's, or defaults for a model trained from
+   * scratch), with derived fields fixed up; a `name` field brings in a timm model's architecture first.
+   */
   studentConfig(teacher: C, overrides: Record<string, unknown>): C;
+  /** What selection needs beyond a valid config: a student the teacher's tensors can map onto (throws when not). */
+  checkStudent?(teacher: C, student: C): void;
   declare(config: C): ArchDecl;
 }
 

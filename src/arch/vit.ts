@@ -5,6 +5,7 @@ import { DeclBuilder } from './builder.js';
 import {
   checkKnownFields, ConfigError, countLayers, hiddenWidth, nonNegativeInt, positiveInt, requireShape,
 } from './config-util.js';
+import { applyTimmName } from './timm-names.js';
 import type { Family } from './types.js';
 
 export interface VitConfig {
@@ -42,6 +43,19 @@ export const VIT_DEFAULTS: VitConfig = {
 /** The usual head width of ViTs; used to guess the head count, which shapes cannot show. */
 const DEFAULT_HEAD_DIM = 64;
 
+/**
+ * The head rule: a config that changes the width without giving num_heads keeps its base's head width (ViT-S
+ * 6 x 64 -> 192 wide: ViT-Ti's 3 x 64). When that width does not divide the new one, nothing is guessed.
+ */
+function keptHeads(base: VitConfig, width: number): number {
+  positiveInt(width, 'embed_dim');
+  const headDim = base.embed_dim / base.num_heads;
+  if (width % headDim === 0) return width / headDim;
+  const divisors = Array.from({ length: width }, (_, i) => i + 1).filter((h) => width % h === 0);
+  const near = divisors.reduce((a, b) => (Math.abs(b - base.num_heads) < Math.abs(a - base.num_heads) ? b : a));
+  throw new ConfigError(`embed_dim ${width} cannot keep the ${headDim}-wide heads of ${base.embed_dim} (${base.num_heads} x ${headDim}): give num_heads, a divisor of ${width} (e.g. "num_heads": ${near}, heads ${width / near} wide)`);
+}
+
 export function mlpHidden(c: VitConfig): number {
   return hiddenWidth(c.embed_dim, c.mlp_ratio);
 }
@@ -58,6 +72,9 @@ function validate(c: VitConfig): VitConfig {
   if (c.embed_dim % c.num_heads !== 0) {
     throw new ConfigError(`embed_dim ${c.embed_dim} is not divisible by num_heads ${c.num_heads}`);
   }
+  if (c.init_values !== null && !(typeof c.init_values === 'number' && c.init_values > 0)) {
+    throw new ConfigError(`init_values must be a positive number (layer scale) or null (none; timm builds none for 0 either), got ${JSON.stringify(c.init_values)}`);
+  }
   if (c.global_pool !== 'token' && c.global_pool !== 'avg') throw new ConfigError('global_pool must be "token" or "avg"');
   if (c.global_pool === 'token' && !c.class_token) throw new ConfigError('global_pool "token" needs class_token: true');
   return c;
@@ -66,6 +83,7 @@ function validate(c: VitConfig): VitConfig {
 export const vit: Family<VitConfig> = {
   name: 'vit',
   description: 'Vision Transformer (timm names: cls_token, pos_embed, patch_embed.proj, blocks.N.attn.qkv, ...)',
+  unseenByShapes: ['num_heads', 'init_values'],
 
   inferConfig(shapes) {
     const patch = requireShape(shapes, 'patch_embed.proj.weight', 4, 'ViT');
@@ -102,13 +120,10 @@ export const vit: Family<VitConfig> = {
   },
 
   studentConfig(teacher, overrides) {
+    ({ base: teacher, overrides } = applyTimmName('vit', VIT_DEFAULTS, teacher, overrides));
     checkKnownFields(overrides, FIELDS, 'ViT');
     const merged = { ...teacher, ...overrides } as VitConfig;
-    if (overrides.num_heads === undefined && overrides.embed_dim !== undefined) {
-      // Keep the teacher's head width: a narrower student gets fewer heads, as ViT-S (6 x 64) -> ViT-Ti (3 x 64).
-      const headDim = teacher.embed_dim / teacher.num_heads;
-      if (merged.embed_dim % headDim === 0) merged.num_heads = merged.embed_dim / headDim;
-    }
+    if (overrides.num_heads === undefined && merged.embed_dim !== teacher.embed_dim) merged.num_heads = keptHeads(teacher, merged.embed_dim);
     return validate(merged);
   },
 

@@ -13,17 +13,34 @@ export class UsageError extends WselError {
 
 /** Parse a JSON object given inline or as a path to a .json file. */
 export function parseJsonArg(flag: string, text: string): Record<string, unknown> {
-  let source = text;
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{') && existsSync(text)) {
-    try {
-      source = readFileSync(text, 'utf8');
-    } catch (e) {
-      throw new UsageError(`${flag}: cannot read ${text}: ${(e as Error).message}`);
-    }
+  const inline = /^\s*[{[]/.test(text);
+  if (!inline && !existsSync(text)) {
+    // A name with a folder or an extension is a file the user meant; anything else was meant as JSON.
+    if (/[\\/]|\.\w+$/.test(text)) throw new UsageError(`${flag} ${text}: file not found`);
+    throw new UsageError(`${flag}: "${text}" is neither a JSON object nor a file; give '{"embed_dim":192}' or a .json file`);
   }
-  return parseJsonObject(source, (problem) => new UsageError(`${flag}: ${problem}`
-    + (problem.startsWith('not valid JSON') ? '; give an object like \'{"embed_dim":192}\' or a .json file' : '')));
+  const source = inline ? text : readJsonFile(flag, text);
+  const where = inline ? flag : `${flag} ${text}`;
+  return parseJsonObject(source, (problem) => {
+    // JSON.parse quotes the text it failed on; for a file that can be a screenful (or binary), so it is cut.
+    const short = problem.replace(/, ".*"(?:\.\.\.)? is not valid JSON\)$/s, ')');
+    const hint = inline && short.startsWith('not valid JSON') ? '; give an object like \'{"embed_dim":192}\' or a .json file' : '';
+    return new UsageError(`${where}: ${short}${hint}`);
+  });
+}
+
+function readJsonFile(flag: string, file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  // A checkpoint given where a config belongs: say so instead of printing its bytes.
+  if (bytes.subarray(0, 4096).includes(0)) {
+    throw new UsageError(`${flag} ${file}: a binary file (a checkpoint?), not a JSON config`);
+  }
+  return bytes.toString('utf8');
 }
 
 export function parseIntArg(flag: string, text: string, min = 0): number {

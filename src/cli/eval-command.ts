@@ -1,9 +1,8 @@
 // `wsel eval`: accuracy, loss and per-class accuracy of a trained checkpoint on a dataset's test split.
 import { Command } from 'commander';
-import type { ModelFamily } from '../models/index.js';
-import { formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar } from './common.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
+import { formatCount, parseChoice, parseIntArg, progressBar } from './common.js';
+import { parseModelConfigArg } from './model-arg.js';
 
 interface EvalFlags {
   checkpoint: string;
@@ -41,7 +40,7 @@ Examples:
   wsel eval --checkpoint model.safetensors --data ./my_images --eval-size 500`)
     .action(async (flags: EvalFlags) => {
       const family = flags.model === undefined ? undefined : parseChoice('--model', flags.model, FAMILIES);
-      const config = flags.config ? parseJsonArg('--config', flags.config) : undefined;
+      const config = flags.config ? parseModelConfigArg('--config', flags.config) : undefined;
       const evalSize = flags.evalSize === undefined ? undefined : parseIntArg('--eval-size', flags.evalSize, 1);
       const imgSize = flags.imgSize === undefined ? undefined : parseIntArg('--img-size', flags.imgSize, 1);
       const batchSize = parseIntArg('--batch-size', flags.batchSize, 1);

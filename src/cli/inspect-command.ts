@@ -40,6 +40,8 @@ export function inspectCommand(): Command {
         `${report.path}: ${report.format}, ${report.files.length} file(s)`,
         `architecture: ${report.architecture ?? 'not recognised (use --arch generic to select from it)'}`,
         ...(report.hf ? hfLines(report.hf) : report.config ? [`config: ${JSON.stringify(report.config)}`] : []),
+        ...(report.assumed.length ? [`assumed (not shown by the shapes, not recorded in the file): ${report.assumed.join(', ')}`] : []),
+        ...(report.architecture && !report.hf ? [`timm names with these shapes: ${report.timm_names.length ? report.timm_names.join(', ') : 'none'}`] : []),
         `tensors: ${report.tensors.length}, parameters: ${formatCount(report.parameters)} (${report.parameters}), size: ${formatBytes(report.bytes)}`,
         `dtypes: ${Object.entries(report.dtypes).map(([d, n]) => `${d} ${formatCount(n)}`).join(', ')}`,
         ...(Object.keys(report.metadata).length ? [`metadata: ${Object.keys(report.metadata).join(', ')}`] : []),

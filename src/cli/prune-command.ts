@@ -1,9 +1,8 @@
 // `wsel prune`: the unstructured-pruning baseline (global magnitude pruning of the teacher to the student's size).
 import { Command, Option } from 'commander';
-import type { ModelFamily } from '../models/index.js';
-import { formatCount, parseChoice, parseIntArg, parseJsonArg, UsageError } from './common.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
+import { formatCount, parseChoice, parseIntArg, UsageError } from './common.js';
+import { parseModelConfigArg } from './model-arg.js';
 
 interface PruneFlags {
   teacher: string;
@@ -42,7 +41,7 @@ Examples:
       const family = flags.arch === undefined ? undefined : parseChoice('--arch', flags.arch, FAMILIES);
       if ((flags.params === undefined) === (flags.student === undefined)) throw new UsageError('give exactly one of --params N and --student JSON');
       const params = flags.params === undefined ? undefined : parseIntArg('--params', flags.params, 1);
-      const student = flags.student === undefined ? undefined : parseJsonArg('--student', flags.student);
+      const student = flags.student === undefined ? undefined : parseModelConfigArg('--student', flags.student);
       const { pruneCheckpoint } = await import('../training/prune.js');
       const result = pruneCheckpoint({
         teacher: flags.teacher, out: flags.out, params, student, family, keepHead: Boolean(flags.keepHead),

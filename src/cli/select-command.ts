@@ -3,11 +3,13 @@ import { Command, Option } from 'commander';
 import { COMPONENTS, type Component } from '../arch/types.js';
 import { ELEMENT_RULES } from '../selection/index-rules.js';
 import { parseLayerRule } from '../selection/layers.js';
+import { ARCH_NAMES, VISION_FAMILY_NAMES, type ArchName } from '../arch/family-names.js';
 import { EXIT_CODES, WselError } from '../errors.js';
-import type { ArchName, OutputDType } from '../selection/select.js';
+import type { OutputDType } from '../selection/select.js';
 import {
-  formatBytes, formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError,
+  formatBytes, formatCount, parseChoice, parseIntArg, progressBar, UsageError,
 } from './common.js';
+import { parseModelConfigArg } from './model-arg.js';
 
 interface SelectFlags {
   arch: string;
@@ -28,9 +30,6 @@ interface SelectFlags {
   progress: boolean;
 }
 
-// Kept here (not imported from select.ts) so that `wsel --help` does not load the whole selection stack.
-const ARCH_NAMES: readonly ArchName[] = ['vit', 'convnext', 'mixer', 'generic', 'llama', 'gpt2', 'bert', 'hf', 'auto'];
-
 export function selectCommand(): Command {
   return new Command('select')
     .summary('initialize a smaller student from a teacher checkpoint by weight selection')
@@ -40,7 +39,7 @@ export function selectCommand(): Command {
       + 'map every student tensor to the teacher tensor of the same role (component mapping), and keep a\n'
       + 'sub-tensor of the student\'s shape (element selection). The teacher is read lazily and never modified;\n'
       + 'the output is a safetensors file that PyTorch, timm and Hugging Face load as they are, plus a\n'
-      + '<out>.selection.json record of every tensor\'s source and kept indices.\n\n'
+      + 'record of every tensor\'s source and kept indices (--out student.safetensors: student.selection.json).\n\n'
       // One line: commander wraps it to the terminal.
       + 'Language models: the teacher is a Hugging Face model folder (config.json + model.safetensors or shards) '
       + 'and the output is a new folder that transformers loads as it is: config.json updated, tokenizer and '
@@ -48,19 +47,19 @@ export function selectCommand(): Command {
       + 'wsel_selection.json. The vocabulary and positions are never subsampled, tied embeddings stay tied, '
       + 'whole heads and key/value groups are kept (grouped-query attention), rotary pairs stay together.',
     )
-    .option('--arch <family>', `model family: ${ARCH_NAMES.join(', ')}. auto: a folder with config.json is read as a Hugging Face model (as hf), a file is recognised by its tensor names (vit, convnext, mixer); hf: the family from config.json's model_type (llama covers llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text); generic: any model, given --student-template`, 'auto')
+    .option('--arch <family>', `model family: ${ARCH_NAMES.join(', ')}. auto: a folder with config.json is read as a Hugging Face model (as hf), a file is recognised by its tensor names (${VISION_FAMILY_NAMES.join(', ')}); hf: the family from config.json's model_type (llama covers llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text); generic: any model, given --student-template`, 'auto')
     .requiredOption('--teacher <path>', 'teacher checkpoint: .safetensors, sharded *.safetensors.index.json, PyTorch .pth/.bin, or a Hugging Face model folder')
-    .option('--student <json>', 'student config overrides over the teacher\'s (timm names; config.json names for language models, e.g. hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim), inline JSON or a .json file')
+    .option('--student <json>', 'student config overrides over the teacher\'s (timm constructor names; config.json names for language models, e.g. hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim), inline JSON or a .json file; or a timm model name (convnext_femto, vit_tiny_patch16_224), also as {"name":"vit_tiny_patch16_224","depth":6}')
     .requiredOption('--out <path>', 'output .safetensors (with --max-shard-size and more than one shard: X-0000i-of-0000n.safetensors + X.safetensors.index.json, else X.safetensors); for a Hugging Face teacher, a new folder')
     .addOption(new Option('--elements <rule>', 'element selection').choices(ELEMENT_RULES as string[]).default('uniform'))
     .option('--layers <rule>', 'layer selection: first, uniform, last, middle, or teacher indices "0,2,4" / per stage [[0,1],[0,2]]', 'first')
-    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference; the default for vision models); whole keeps whole heads and key/value groups (the default for language models)').choices(['flat', 'whole']))
+    .addOption(new Option('--heads <mode>', 'attention: flat selects fused qkv rows like any dimension (reference; the default for vision models); whole keeps whole heads and key/value groups (the default for language models; a ViT student must keep the teacher\'s head width)').choices(['flat', 'whole']))
     .option('--exclude <components>', `comma-separated components left out for the trainer to initialize: ${COMPONENTS.filter((c) => c !== 'head').join(', ')}`)
     .option('--keep-head', 'keep the classifier head (only when student and teacher share the label set)')
     .option('--seed <n>', 'seed for the random element rules', '0')
     .addOption(new Option('--dtype <type>', 'convert floating tensors on output (default: keep the teacher\'s dtypes)').choices(['f32', 'f16', 'bf16']))
     .option('--student-template <path>', 'generic mode: a checkpoint whose tensor names and shapes define the student')
-    .option('--teacher-config <json>', 'corrections to the config inferred from the teacher\'s shapes, e.g. {"num_heads":12} (for a model folder: fields over its config.json)')
+    .option('--teacher-config <json>', 'corrections to the config inferred from the teacher\'s shapes, e.g. {"num_heads":12}, or the teacher\'s timm model name (its shapes must match; for a model folder: fields over its config.json)')
     .option('--max-shard-size <size>', 'split the output into shards of at most this size, e.g. 2GB, 500MB, 1GiB (model folders: 5GB unless given)')
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-progress', 'no progress bar on stderr')
@@ -68,11 +67,18 @@ export function selectCommand(): Command {
 Examples:
   wsel select --arch vit --teacher vit_small.safetensors --student '{"embed_dim":192}' --out vit_tiny.safetensors
   wsel select --arch convnext --teacher convnext_tiny.pth --student '{"depths":[2,2,6,2],"dims":[48,96,192,384]}' --out femto.safetensors
+  wsel select --teacher convnext_tiny.pth --student convnext_femto --out femto.safetensors
+  wsel select --teacher vit_small.safetensors --teacher-config vit_small_patch16_224 --student '{"name":"vit_tiny_patch16_224","depth":6}' --out s.safetensors
   wsel select --arch vit --teacher t.safetensors --student s.json --elements random --seed 3 --heads whole --out s.safetensors
   wsel select --arch generic --teacher big.safetensors --student-template small_shapes.safetensors --out small.safetensors
   wsel select --teacher Llama-3.1-8B/ --student '{"hidden_size":2048,"intermediate_size":7168,"num_hidden_layers":16}' --out llama-1b-init/
   wsel select --arch hf --teacher Qwen3-8B/ --student '{"num_hidden_layers":18,"num_key_value_heads":4,"num_attention_heads":16}' --out qwen3-small/
   wsel select --arch gpt2 --teacher gpt2-medium/ --student '{"n_embd":768,"n_layer":12}' --out gpt2-init/
+
+ViT heads: a student that changes embed_dim without num_heads keeps the teacher's head width (ViT-S, 6 x 64
+-> 192 wide: 3 heads); when that width does not divide the new one, give num_heads. The teacher's head count
+comes from the config wsel recorded in the file, else 64-wide heads are assumed (as in every timm ViT wsel names), else
+one head: --teacher-config '{"num_heads":N}' says it.
 
 Language-model students: head_dim stays the teacher's unless given (fewer heads when hidden_size shrinks);
 the MLP keeps the teacher's ratio to hidden_size unless given; num_key_value_heads stays the teacher's when it
@@ -109,9 +115,9 @@ a negative control), magnitude (largest L1 norm over every tensor touching the s
             arch,
             teacher: flags.teacher,
             out: flags.out,
-            student: flags.student ? parseJsonArg('--student', flags.student) : undefined,
+            student: flags.student ? parseModelConfigArg('--student', flags.student) : undefined,
             studentTemplate: flags.studentTemplate,
-            teacherConfig: flags.teacherConfig ? parseJsonArg('--teacher-config', flags.teacherConfig) : undefined,
+            teacherConfig: flags.teacherConfig ? parseModelConfigArg('--teacher-config', flags.teacherConfig) : undefined,
             elements: flags.elements as never,
             layers,
             heads: flags.heads as 'flat' | 'whole' | undefined,

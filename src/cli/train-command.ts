@@ -1,11 +1,11 @@
 // `wsel train`: train a model from a selected checkpoint, a pruned one, or a random initialization.
 import { Command, Option } from 'commander';
-import type { ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
+import { closestTimmNames, lookupTimmName } from '../arch/timm-names.js';
 import { TrainingInterrupted } from '../training/errors.js';
 import type { TrainOptions } from '../training/trainer.js';
-import { formatCount, parseChoice, parseIntArg, parseJsonArg, progressBar, UsageError, type Progress } from './common.js';
-
-const FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
+import { formatCount, parseChoice, parseIntArg, progressBar, UsageError, type Progress } from './common.js';
+import { parseModelConfigArg } from './model-arg.js';
 
 interface TrainFlags {
   model?: string;
@@ -53,9 +53,17 @@ interface TrainFlags {
 export function parseNumberArg(flag: string, text: string, min = -Infinity, max = Infinity): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be a number${Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` and <= ${max}` : ''}, got "${text}"`);
+    throw new UsageError(`${flag} must be a number${min === Number.MIN_VALUE ? ' > 0' : Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` and <= ${max}` : ''}, got "${text}"`);
   }
   return n;
+}
+
+/** --model: a family, or a timm model name (its family, and {"name": NAME} under --config). */
+function parseModelFlag(text: string): { family: (typeof FAMILIES)[number]; name?: { name: string } } {
+  if ((FAMILIES as readonly string[]).includes(text)) return { family: text as (typeof FAMILIES)[number] };
+  const entry = lookupTimmName(text);
+  if (!entry) throw new UsageError(`--model must be a family (${FAMILIES.join(', ')}) or a timm model name; got "${text}" (closest names: ${closestTimmNames(text).join(', ')})`);
+  return { family: entry.family, name: { name: text } };
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : `${(100 * v).toFixed(2)}%`);
@@ -63,8 +71,9 @@ const pct = (v: number | null | undefined): string => (v === null || v === undef
 /** Flags to TrainOptions (everything a user can get wrong is a UsageError here, before any work). */
 export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
   const opt = (text: string | undefined, f: (t: string) => number): number | undefined => (text === undefined ? undefined : f(text));
-  const family = flags.model === undefined ? undefined : parseChoice('--model', flags.model, FAMILIES);
-  if (flags.init.startsWith('random') && family === undefined) throw new UsageError('--model is required with a random --init (vit, convnext or mixer)');
+  const model = flags.model === undefined ? undefined : parseModelFlag(flags.model);
+  const family = model?.family;
+  if (flags.init.startsWith('random') && family === undefined) throw new UsageError(`--model is required with a random --init (${FAMILIES.join(', ')}, or a timm model name)`);
   if (flags.epochs !== undefined && flags.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
   if (flags.warmupEpochs !== undefined && flags.warmupSteps !== undefined) throw new UsageError('give --warmup-epochs or --warmup-steps, not both');
   const augment = flags.augment
@@ -86,7 +95,7 @@ export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
   const saveDtype = parseChoice('--save-dtype', flags.saveDtype, ['f32', 'f16', 'bf16'] as const);
   return {
     family,
-    config: flags.config ? parseJsonArg('--config', flags.config) : undefined,
+    config: model?.name || flags.config ? { ...model?.name, ...(flags.config ? parseModelConfigArg('--config', flags.config) : {}) } : undefined,
     init: flags.init,
     resetHead: Boolean(flags.resetHead),
     data: flags.data,
@@ -107,7 +116,7 @@ export function trainOptionsFromFlags(flags: TrainFlags): TrainOptions {
     augment,
     kd: flags.kdTeacher ? {
       teacher: flags.kdTeacher,
-      config: flags.kdConfig ? parseJsonArg('--kd-config', flags.kdConfig) : undefined,
+      config: flags.kdConfig ? parseModelConfigArg('--kd-config', flags.kdConfig) : undefined,
       family: kdFamily,
       temperature: parseNumberArg('--kd-temperature', flags.kdTemperature, Number.MIN_VALUE),
       alpha: parseNumberArg('--kd-alpha', flags.kdAlpha, 0, 1),
@@ -138,8 +147,8 @@ export function trainCommand(): Command {
       + 'with --val-size, best.safetensors (chosen on the validation split; the test split is reported, never\n'
       + 'used to choose). Ctrl-C saves DIR/last and stops.',
     )
-    .option('--model <family>', `model family: ${FAMILIES.join(', ')} (default: from the --init checkpoint)`)
-    .option('--config <json>', 'model config (timm names), inline JSON or a .json file; over the checkpoint\'s with --init PATH')
+    .option('--model <family>', `model family: ${FAMILIES.join(', ')}, or a timm model name such as vit_tiny_patch16_224 or convnext_femto (default: from the --init checkpoint)`)
+    .option('--config <json>', 'model config (timm constructor names, or {"name": TIMM_NAME, ...}), inline JSON or a .json file; over the checkpoint\'s with --init PATH. ViT: a new embed_dim without num_heads keeps the head width (64 over the defaults), else give num_heads')
     .option('--init <init>', 'random:timm | random:xavier | random:kaiming | a checkpoint (selected, pruned or trained)', 'random:timm')
     .option('--reset-head', 'leave the checkpoint\'s classifier out and train a new one (another label set)')
     .requiredOption('--data <data>', 'mnist, fashion-mnist, or a folder (IDX files, or <class>/ image folders)')

@@ -117,8 +117,13 @@ export function renderMarkdown(a: Analysis): string {
 
 // ---- plots ----
 
-/** Method names are long; Vega-Lite truncates labels at 180 px by default. */
-const LONG_LABELS = { axis: { labelLimit: 460 }, legend: { labelLimit: 400 } };
+/**
+ * Method names are long (Vega-Lite truncates labels at 180 px by default). Legend symbols are drawn opaque and
+ * large: they otherwise inherit the faint opacity of the error bands, and 6-7 curves cannot be told apart.
+ */
+const LONG_LABELS = { axis: { labelLimit: 460 }, legend: { labelLimit: 400, symbolOpacity: 1, symbolSize: 160, symbolStrokeWidth: 3 } };
+/** Epochs are whole numbers: integer ticks, never a lone "1.000000" when a run has one epoch. */
+const EPOCH_AXIS = { format: 'd', tickMinStep: 1 };
 
 async function toSvg(spec: TopLevelSpec): Promise<string> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
@@ -136,8 +141,8 @@ function curveSpec(title: string, points: Analysis['curves'][number]['points']):
     title, width: 520, height: 300,
     data: { values: points.map((p) => ({ ...p, mean: 100 * p.mean, lo: 100 * p.lo, hi: 100 * p.hi })) },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-      color: { field: 'label', type: 'nominal', title: 'init' },
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: EPOCH_AXIS },
+      color: { field: 'label', type: 'nominal', title: 'init', legend: { symbolType: 'stroke' } },
     },
     layer: [
       { mark: { type: 'area', opacity: 0.15 }, encoding: { y: { field: 'lo', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } }, y2: { field: 'hi' } } },
@@ -176,9 +181,11 @@ function computeSpec(c: ClaimResult): TopLevelSpec | null {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: LONG_LABELS,
     title: `Claim ${c.spec.id}: accuracy vs training compute`,
     data: { values },
-    facet: { column: { field: 'dataset', type: 'nominal', title: 'train set', sort: [...new Set(values.map((v) => v.dataset))] } },
+    // Two panels a row, so three train sets still fit a 1200 px page.
+    facet: { field: 'dataset', type: 'nominal', title: 'train set', sort: [...new Set(values.map((v) => v.dataset))] },
+    columns: 2,
     spec: {
-      width: 300, height: 260,
+      width: 260, height: 220,
       encoding: {
         x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, title: 'training time per run, incl. pre-training (s, log)' },
         color: { field: 'label', type: 'nominal', title: 'method' },
@@ -249,7 +256,7 @@ export async function renderHtml(a: Analysis): Promise<string> {
   const css = 'body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}'
     + 'table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}'
     + 'tr.reproduced td:last-child{color:#0a6b2a}tr.not-reproduced td:last-child{color:#a31515}figure{margin:1em 0}'
-    + 'pre{white-space:pre-wrap;background:#f6f6f6;padding:.5em}blockquote{color:#555;border-left:3px solid #ccc;margin:.5em 0;padding-left:.8em}';
+    + 'figure svg{max-width:100%;height:auto}pre{white-space:pre-wrap;background:#f6f6f6;padding:.5em}blockquote{color:#555;border-left:3px solid #ccc;margin:.5em 0;padding-left:.8em}';
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>wsel results: ${esc(a.config.name)}</title><style>${css}</style></head>\n<body>\n${parts.join('\n')}\n</body></html>\n`;
 }
 

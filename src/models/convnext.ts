@@ -8,7 +8,10 @@ import {
 } from '../engine/ops/index.js';
 import { Conv2d, DropPath, init, LayerNorm, LayerNorm2d, Linear, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
 import { hiddenWidth } from '../arch/config-util.js';
-import { CONVNEXT_DEFAULTS as CONVNEXT_ARCH_DEFAULTS, type ConvNextConfig as ConvNextArchConfig } from '../arch/convnext.js';
+import {
+  convnext, CONVNEXT_DEFAULTS as CONVNEXT_ARCH_DEFAULTS, stageDownsamples, type ConvNextConfig as ConvNextArchConfig,
+} from '../arch/convnext.js';
+import type { TrainableFamily } from './family.js';
 
 /** The architecture's config (the one `wsel select` declares) plus what only training needs. */
 export interface ConvNextConfig extends ConvNextArchConfig {
@@ -68,13 +71,13 @@ export class ConvNextBlock extends Module {
 }
 
 export class ConvNextStage extends Module {
-  /** LayerNorm2d then a 2x2 stride-2 conv; absent in stage 0. */
+  /** LayerNorm2d then a 2x2 stride-2 conv, where timm has one (stageDownsamples); absent in stage 0. */
   readonly downsample: ModuleList | null;
   readonly blocks: ModuleList<ConvNextBlock>;
 
-  constructor(inDim: number, outDim: number, depth: number, dprs: number[], c: ConvNextConfig, seed: number) {
+  constructor(inDim: number, outDim: number, downsample: boolean, depth: number, dprs: number[], c: ConvNextConfig, seed: number) {
     super();
-    if (inDim !== outDim) {
+    if (downsample) {
       this.downsample = this.child('downsample', new ModuleList([new LayerNorm2d(inDim, LN_EPS), new Conv2d(inDim, outDim, 2, { stride: 2 })]));
     } else {
       this.downsample = null;
@@ -135,7 +138,7 @@ export class ConvNeXt extends Module {
     let prev = c.dims[0]!;
     c.depths.forEach((depth, s) => {
       const dprs = Array.from({ length: depth }, () => (total > 1 ? (c.drop_path_rate * bi++) / (total - 1) : 0));
-      this.stages.push(new ConvNextStage(prev, c.dims[s]!, depth, dprs, c, c.seed + 1000 * (s + 1)));
+      this.stages.push(new ConvNextStage(prev, c.dims[s]!, stageDownsamples(c, s), depth, dprs, c, c.seed + 1000 * (s + 1)));
       prev = c.dims[s]!;
     });
     // timm NormMlpClassifierHead: head.norm (LayerNorm2d on the pooled features), head.fc.
@@ -187,13 +190,25 @@ export class ConvNeXt extends Module {
 }
 
 /** Spatial side of the last stage for a square input: the stem divides by patch_size, each downsample halves (floor). */
-export function convnextLastSide(side: number, c: Pick<ConvNextConfig, 'patch_size' | 'depths'>): number {
+export function convnextLastSide(side: number, c: Pick<ConvNextConfig, 'patch_size' | 'dims'>): number {
   let s = Math.floor(side / c.patch_size);
-  for (let i = 1; i < c.depths.length; i++) s = Math.floor(s / 2);
+  c.dims.forEach((_, i) => { if (stageDownsamples(c, i)) s = Math.floor(s / 2); });
   return s;
 }
 
 /** The smallest square input side every stage gets at least one pixel of. */
-export function convnextMinSide(c: Pick<ConvNextConfig, 'patch_size' | 'depths'>): number {
-  return c.patch_size * 2 ** (c.depths.length - 1);
+export function convnextMinSide(c: Pick<ConvNextConfig, 'patch_size' | 'dims'>): number {
+  return c.patch_size * 2 ** c.dims.filter((_, i) => stageDownsamples(c, i)).length;
 }
+
+export const convnextFamily: TrainableFamily<ConvNextArchConfig, ConvNeXt> = {
+  name: 'convnext',
+  arch: convnext,
+  defaults: CONVNEXT_ARCH_DEFAULTS,
+  create: (config) => new ConvNeXt(config),
+  classifierPrefix: 'head.fc.',
+  noWeightDecay: [],
+  defaultDropPath: 0.1,
+  inputSide: 'any',
+  unbuildable: (c) => (c.kernel_size % 2 !== 1 ? `kernel_size ${c.kernel_size} must be odd` : null),
+};

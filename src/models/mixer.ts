@@ -3,8 +3,9 @@
 
 import { add, globalAvgPool, patchEmbed, reshape, transpose } from '../engine/ops/index.js';
 import { hiddenWidth } from '../arch/config-util.js';
-import { MIXER_DEFAULTS as MIXER_ARCH_DEFAULTS, type MixerConfig as MixerArchConfig } from '../arch/mixer.js';
+import { mixer, MIXER_DEFAULTS as MIXER_ARCH_DEFAULTS, type MixerConfig as MixerArchConfig } from '../arch/mixer.js';
 import { Conv2d, DropPath, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
+import type { TrainableFamily } from './family.js';
 
 /** The architecture's config (the one `wsel select` declares) plus what only training needs. */
 export interface MixerConfig extends MixerArchConfig {
@@ -122,3 +123,15 @@ export class MlpMixer extends Module {
     return this.forwardHead(this.forwardFeatures(x));
   }
 }
+
+export const mixerFamily: TrainableFamily<MixerArchConfig, MlpMixer> = {
+  name: 'mixer',
+  arch: mixer,
+  defaults: MIXER_ARCH_DEFAULTS,
+  create: (config) => new MlpMixer(config),
+  classifierPrefix: 'head.',
+  noWeightDecay: [],
+  defaultDropPath: 0,
+  inputSide: 'img_size',
+  unbuildable: (c) => (c.img_size % c.patch_size !== 0 ? `img_size ${c.img_size} is not a multiple of patch_size ${c.patch_size}` : null),
+};

@@ -6,8 +6,9 @@ import {
   reshape, select, slice,
 } from '../engine/ops/index.js';
 import { hiddenWidth } from '../arch/config-util.js';
-import { VIT_DEFAULTS as VIT_ARCH_DEFAULTS, type VitConfig as VitArchConfig } from '../arch/vit.js';
+import { vit, VIT_DEFAULTS as VIT_ARCH_DEFAULTS, type VitConfig as VitArchConfig } from '../arch/vit.js';
 import { Conv2d, DropPath, init, LayerNorm, Linear, Mlp, Module, ModuleList, Rng, type Tensor } from '../engine/index.js';
+import type { TrainableFamily } from './family.js';
 
 /** The architecture's config (the one `wsel select` declares) plus what only training needs. */
 export interface VitConfig extends VitArchConfig {
@@ -19,6 +20,9 @@ export interface VitConfig extends VitArchConfig {
 export const VIT_DEFAULTS: VitConfig = { ...VIT_ARCH_DEFAULTS, drop_path_rate: 0, seed: 0 };
 
 const LN_EPS = 1e-6;
+
+/** timm's VisionTransformer.no_weight_decay(): besides 1-D tensors and biases. */
+const NO_WEIGHT_DECAY = ['pos_embed', 'cls_token', 'reg_token', 'dist_token'] as const;
 
 class PatchEmbed extends Module {
   readonly proj: Conv2d;
@@ -108,14 +112,14 @@ export class VisionTransformer extends Module {
     const c = { ...VIT_DEFAULTS, ...config };
     this.config = c;
     if (c.embed_dim % c.num_heads !== 0) throw new Error(`ViT: embedDim ${c.embed_dim} is not divisible by numHeads ${c.num_heads}`);
-    if (c.no_embed_class) throw new Error('ViT: no_embed_class is not implemented by the trainable model');
     const grid = Math.floor(c.img_size / c.patch_size);
     const numPatches = grid * grid;
     this.numPrefixTokens = (c.class_token ? 1 : 0) + c.reg_tokens;
     // Registration order follows timm's state_dict: own parameters, then submodules.
     this.clsToken = c.class_token ? this.param('cls_token', [1, 1, c.embed_dim]) : null;
     this.regToken = c.reg_tokens > 0 ? this.param('reg_token', [1, c.reg_tokens, c.embed_dim]) : null;
-    this.posEmbed = this.param('pos_embed', [1, this.numPrefixTokens + numPatches, c.embed_dim]);
+    // no_embed_class (DeiT III, register ViTs): position embeddings for the patches only.
+    this.posEmbed = this.param('pos_embed', [1, (c.no_embed_class ? 0 : this.numPrefixTokens) + numPatches, c.embed_dim]);
     this.patchEmbed = this.child('patch_embed', new PatchEmbed(c.in_chans, c.embed_dim, c.patch_size));
     this.blocks = this.child('blocks', new ModuleList<VitBlock>());
     for (let i = 0; i < c.depth; i++) {
@@ -150,7 +154,7 @@ export class VisionTransformer extends Module {
 
   /** Names excluded from weight decay besides 1-D tensors and biases (timm no_weight_decay()). */
   noWeightDecay(): string[] {
-    return ['pos_embed', 'cls_token', 'reg_token', 'dist_token'];
+    return [...NO_WEIGHT_DECAY];
   }
 
   /** Tokens after the final norm: (B, T, D). */
@@ -160,8 +164,10 @@ export class VisionTransformer extends Module {
     const prefix: Tensor[] = [];
     if (this.clsToken) prefix.push(expandBatch(this.clsToken, b));
     if (this.regToken) prefix.push(expandBatch(this.regToken, b));
+    // timm's _pos_embed: with no_embed_class, add to the patches and then prepend the prefix tokens.
+    if (this.config.no_embed_class) t = add(t, this.posEmbed);
     if (prefix.length > 0) t = concat([...prefix, t], 1);
-    t = add(t, this.posEmbed);
+    if (!this.config.no_embed_class) t = add(t, this.posEmbed);
     for (const blk of this.blocks) t = blk.forward(t);
     if (this.norm) t = this.norm.forward(t);
     return t;
@@ -184,3 +190,18 @@ export class VisionTransformer extends Module {
     return this.forwardHead(this.forwardFeatures(x));
   }
 }
+
+export const vitFamily: TrainableFamily<VitArchConfig, VisionTransformer> = {
+  name: 'vit',
+  arch: vit,
+  defaults: VIT_ARCH_DEFAULTS,
+  create: (config) => new VisionTransformer(config),
+  classifierPrefix: 'head.',
+  noWeightDecay: NO_WEIGHT_DECAY,
+  defaultDropPath: 0,
+  inputSide: 'img_size',
+  unbuildable(c) {
+    if (c.img_size % c.patch_size !== 0) return `img_size ${c.img_size} is not a multiple of patch_size ${c.patch_size}`;
+    return null;
+  },
+};

@@ -3,7 +3,8 @@
 // family). Portable: the CLI and the browser page both describe a reader with it.
 import { detectFamily, hfFamilyFor } from '../arch/index.js';
 import type { HfJson } from '../arch/hf-config.js';
-import { inferWithRecord } from '../arch/recorded-config.js';
+import { inferConfigFromFile, recordedConfig } from '../arch/recorded-config.js';
+import { matchTimmNames } from '../arch/timm-names.js';
 import { dtypeSize, numel } from '../checkpoint/dtype.js';
 import type { CheckpointReader } from '../checkpoint/types.js';
 
@@ -18,6 +19,10 @@ export interface InspectReport {
   dtypes: Record<string, number>;
   architecture: string | null;
   config: Record<string, unknown> | null;
+  /** Config fields the tensor shapes do not show and the file does not record: their values are assumptions. */
+  assumed: string[];
+  /** timm model names with exactly this checkpoint's tensor names and shapes (any classifier size). */
+  timm_names: string[];
   /** For a Hugging Face model folder: what its config.json says, and how the weights match the family. */
   hf: HfReport | null;
 }
@@ -46,6 +51,13 @@ export function describeCheckpoint(reader: CheckpointReader, path: string, hfFol
   const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
   const hf = hfFolder ? describeHf(hfFolder, shapes) : null;
   const family = hf ? null : detectFamily(shapes);
+  const inferred = family ? inferConfigFromFile(family, shapes, reader.metadata, path) : null;
+  // A name must also agree with what the file records beyond shapes (a head count).
+  const recorded = recordedConfig(reader.metadata, path) ?? {};
+  // (Layer-scale initial values are not matched: training moves the scales away from them.)
+  const known = Object.fromEntries((family?.unseenByShapes ?? [])
+    .filter((k) => k in recorded && !inferred!.assumed.includes(k) && !/init_value/.test(k))
+    .map((k) => [k, inferred!.config[k]]));
   const dtypes: Record<string, number> = {};
   let parameters = 0;
   let bytes = 0;
@@ -65,7 +77,9 @@ export function describeCheckpoint(reader: CheckpointReader, path: string, hfFol
     bytes,
     dtypes,
     architecture: hf ? hf.architecture : family?.name ?? null,
-    config: hf ? hf.config : family ? inferWithRecord(family, shapes, reader.metadata, path) : null,
+    config: hf ? hf.config : inferred?.config ?? null,
+    assumed: inferred?.assumed ?? [],
+    timm_names: family && inferred ? matchTimmNames(family, inferred.config, shapes, known) : [],
     hf: hf?.report ?? null,
   };
 }

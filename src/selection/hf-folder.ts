@@ -3,7 +3,7 @@
 // generation and license files it shares with the teacher.
 import { ConfigError } from '../arch/config-util.js';
 import { isCompanionFile, parseHfConfig, studentHfJson, type HfFamily, type HfJson } from '../arch/hf-config.js';
-import { HF_FAMILIES, hfFamilyFor } from '../arch/index.js';
+import { HF_FAMILIES, hfFamilyFor, isHfFamilyName } from '../arch/index.js';
 import type { ArchDecl } from '../arch/types.js';
 import { compareUtf8, decodeUtf8, encodeUtf8 } from '../checkpoint/bytes.js';
 import { readAt, readExact, type ByteSink, type ByteSource, type SinkFactory } from '../checkpoint/source.js';
@@ -13,6 +13,8 @@ export const HF_DEFAULT_SHARD_SIZE = 5_000_000_000;
 export const HF_WEIGHTS_NAME = 'model.safetensors';
 export const HF_RECORD_NAME = 'wsel_selection.json';
 export const HF_CONFIG_NAME = 'config.json';
+/** A config.json is a few kilobytes; beyond this it is refused rather than read into memory. */
+const MAX_CONFIG_BYTES = 16 << 20;
 
 export interface HfTeacher {
   /** The folder, as errors name it. */
@@ -27,6 +29,10 @@ export interface HfTeacher {
 export function readHfConfig(dir: string, files: ReadonlyMap<string, ByteSource>): HfJson {
   const source = files.get(HF_CONFIG_NAME);
   if (source === undefined) throw new ConfigError(`${dir}: no config.json (a Hugging Face model folder needs one)`);
+  if (source.size > MAX_CONFIG_BYTES) {
+    source.close?.();
+    throw new ConfigError(`${source.name}: ${source.size} bytes is too large for a config.json (limit ${MAX_CONFIG_BYTES})`);
+  }
   try {
     return parseHfConfig(decodeUtf8(readAt(source, 0, source.size, 'config.json')), source.name);
   } finally {
@@ -47,7 +53,7 @@ export function hfTeacherFromFiles(dir: string, files: ReadonlyMap<string, ByteS
   corrections?: Record<string, unknown>): HfTeacher {
   const json = { ...readHfConfig(dir, files), ...corrections };
   const companions = companionFiles(files);
-  const named = HF_FAMILIES[arch];
+  const named = isHfFamilyName(arch) ? HF_FAMILIES[arch] : undefined;
   if (named) {
     const type = json.model_type;
     const other = Object.values(HF_FAMILIES).find((f) => f !== named && typeof type === 'string' && f.modelTypes.includes(type));

@@ -37,6 +37,10 @@ export interface TensorPlan {
   readonly name: string;
   readonly source: string;
   readonly component: Component;
+  /** The teacher tensor's shape in its file. */
+  readonly sourceShape: readonly number[];
+  /** The shape it is read as: the file's, or across a Linear / 1x1-conv layout change the same numbers viewed at
+   *  the student's rank (trailing axes of size 1 added or dropped). */
   readonly teacherShape: readonly number[];
   readonly shape: readonly number[];
   readonly axes: readonly AxisPlan[];
@@ -131,23 +135,37 @@ export function planSelection({ teacher, student, teacherShapes, options, scores
     const declared = teacherTensors.get(source);
     if (!declared) throw new SelectionError(`student tensor "${tensor.name}": the teacher architecture declares no "${source}"`);
     const expected = tensorShape(teacher, declared);
-    if (actual.length !== shape.length) {
+    const viewed = viewAtRank(actual, shape);
+    if (!viewed) {
       throw new SelectionError(`"${tensor.name}": rank differs: student ${fmt(shape)}, teacher "${source}" ${fmt(actual)}`);
     }
-    if (actual.some((n, i) => n !== expected[i])) {
+    if (actual.length !== expected.length || actual.some((n, i) => n !== expected[i])) {
       throw new SelectionError(`teacher tensor "${source}" has shape ${fmt(actual)} but the teacher config implies ${fmt(expected)}; pass --teacher-config to correct it`);
     }
     const axes = tensor.axes.map((axis, k): AxisPlan => {
       const m = shape[k]!;
-      const n = actual[k]!;
+      const n = viewed[k]!;
       if (m > n) {
         throw new SelectionError(`student tensor "${tensor.name}" ${fmt(shape)} is not a sub-shape of teacher "${source}" ${fmt(actual)} (axis ${k}: ${m} > ${n})`);
       }
       return { space: axis.space, teacherSize: n, studentSize: m, indices: axisIndices(tensor, k, axis, n, m, spaceIndices, options) };
     });
-    tensors.push({ name: tensor.name, source, component: tensor.component, teacherShape: actual, shape, axes });
+    tensors.push({ name: tensor.name, source, component: tensor.component, sourceShape: actual, teacherShape: viewed, shape, axes });
   }
   return { tensors, omitted, layerMap, spaces };
+}
+
+/**
+ * The teacher's `shape` at the student's rank when only trailing axes of size 1 (on both sides) differ: a
+ * Linear weight [out, in] holds the same numbers in the same order as a 1x1 conv's [out, in, 1, 1]. Null for
+ * any other rank change.
+ */
+function viewAtRank(shape: readonly number[], student: readonly number[]): readonly number[] | null {
+  if (shape.length === student.length) return shape;
+  const common = Math.min(shape.length, student.length);
+  const extra = shape.length > student.length ? shape.slice(common) : student.slice(common);
+  if (common === 0 || extra.some((n) => n !== 1)) return null;
+  return shape.length > student.length ? shape.slice(0, common) : [...shape, ...extra];
 }
 
 /** Indices for one axis: the space's indices, repeated for fused axes (qkv = [q; k; v]). */
@@ -263,29 +281,32 @@ function requireScores(scores: SpaceScores | undefined, teacherSpace: string, n:
   return w;
 }
 
-/** Keep whole heads: choose heads, then the same head dimensions inside every kept head. */
+/** Keep whole heads: choose heads, each kept with every one of its dimensions. */
 function wholeHeads(
   teacherHeads: number, studentHeads: number, n: number, m: number, space: string,
   pick: (count: number, of: number, key: string, weights?: Float64Array) => Int32Array, weights?: Float64Array,
 ): Int32Array {
   const tDim = n / teacherHeads;
   const sDim = m / studentHeads;
-  if (studentHeads > teacherHeads || sDim > tDim) {
-    throw new SelectionError(`"${space}": cannot keep whole heads: teacher ${teacherHeads} x ${tDim}, student ${studentHeads} x ${sDim}`);
+  if (sDim !== tDim) {
+    // Whole heads keep the teacher's head width; anything else would narrow every head (what flat does).
+    const fix = m % tDim === 0 ? `set the student's num_heads to ${m / tDim} (${m} / ${tDim})` : `make the student's width a multiple of ${tDim}`;
+    throw new SelectionError(`"${space}": --heads whole keeps the teacher's ${tDim}-wide heads (${teacherHeads} x ${tDim}), but the student's are ${sDim} wide (${studentHeads} x ${sDim}); ${fix}, or use --heads flat`);
   }
-  const headWeights = weights && sumGroups(weights, teacherHeads, tDim, false);
-  const dimWeights = weights && sumGroups(weights, teacherHeads, tDim, true);
+  if (studentHeads > teacherHeads) {
+    throw new SelectionError(`"${space}": cannot keep whole heads: the student has ${studentHeads} heads, the teacher only ${teacherHeads}`);
+  }
+  const headWeights = weights && sumPerHead(weights, teacherHeads, tDim);
   const heads = pick(studentHeads, teacherHeads, `${space}#heads`, headWeights);
-  const dims = sDim === tDim ? allIndices(tDim) : pick(sDim, tDim, `${space}#head_dim`, dimWeights);
+  const dims = allIndices(tDim);
   const out = new Int32Array(m);
   heads.forEach((h, i) => dims.forEach((d, j) => { out[i * sDim + j] = h * tDim + d; }));
   return out;
 }
 
-/** Sum scores per head (byDim false) or per position inside a head across heads (byDim true). */
-function sumGroups(w: Float64Array, heads: number, dim: number, byDim: boolean): Float64Array {
-  const out = new Float64Array(byDim ? dim : heads);
-  for (let h = 0; h < heads; h++) for (let d = 0; d < dim; d++) out[byDim ? d : h]! += w[h * dim + d]!;
+/** Sum a space's scores over each head. */
+function sumPerHead(w: Float64Array, heads: number, dim: number): Float64Array {
+  const out = new Float64Array(heads);
+  for (let h = 0; h < heads; h++) for (let d = 0; d < dim; d++) out[h]! += w[h * dim + d]!;
   return out;
 }
-

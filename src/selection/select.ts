@@ -3,10 +3,12 @@
 // everything is written, and records what was done (in the output's metadata and a sidecar JSON) so a selection
 // can be audited. The path-based `select` is the Node edge (./node/select.ts).
 import { declareFromShapes } from '../arch/generic.js';
-import { detectFamily, FAMILIES } from '../arch/index.js';
+import { ConfigError } from '../arch/config-util.js';
+import { detectFamily, FAMILIES, isHfFamilyName, isVisionFamilyName } from '../arch/index.js';
+import { ARCH_NAMES, type ArchName } from '../arch/family-names.js';
 import { inferWithRecord, recordedConfig } from '../arch/recorded-config.js';
-import type { ArchDecl, Component } from '../arch/types.js';
-import { COMPONENTS } from '../arch/types.js';
+import type { ArchDecl, Component, Family } from '../arch/types.js';
+import { COMPONENTS, tensorShape } from '../arch/types.js';
 import { encodeUtf8 } from '../checkpoint/bytes.js';
 import { convertFloat, dtypeSize, isFloating, numel } from '../checkpoint/dtype.js';
 import { openShardedWriterTo } from '../checkpoint/sharded-writer.js';
@@ -25,10 +27,10 @@ import {
   DEFAULT_PLAN_OPTIONS, planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan,
 } from './plan.js';
 
-export type ArchName = 'auto' | 'vit' | 'convnext' | 'mixer' | 'generic' | 'hf' | 'llama' | 'gpt2' | 'bert';
-export const ARCH_NAMES: readonly ArchName[] = ['auto', 'vit', 'convnext', 'mixer', 'generic', 'hf', 'llama', 'gpt2', 'bert'];
-/** Families read from a Hugging Face folder (config.json); "hf" picks one from its model_type. */
-export const HF_ARCHS: ReadonlySet<ArchName> = new Set(['hf', 'llama', 'gpt2', 'bert']);
+export { ARCH_NAMES, type ArchName };
+export function isHfArch(arch: ArchName): boolean {
+  return arch === 'hf' || isHfFamilyName(arch);
+}
 export type OutputDType = 'f32' | 'f16' | 'bf16';
 const OUTPUT_DTYPES: Record<OutputDType, DType> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 
@@ -107,7 +109,7 @@ function declare(req: SelectionOptions, teacher: SelectionTeacher): Declarations
     if (!teacher.template) throw new SelectionError('--arch generic needs --student-template (a checkpoint with the student\'s tensor names and shapes)');
     return { teacher: declareFromShapes(shapes), student: declareFromShapes(shapesOf(teacher.template.reader)), arch: 'generic' };
   }
-  const family = req.arch === 'auto' ? detectFamily(shapes) : FAMILIES[req.arch];
+  const family = req.arch === 'auto' ? detectFamily(shapes) : isVisionFamilyName(req.arch) ? FAMILIES[req.arch] : null;
   if (!family && req.arch === 'auto') {
     throw new SelectionError(`${teacher.reader.path}: the architecture cannot be told from the tensor names; give --arch (generic works for any model, given --student-template)`);
   }
@@ -123,8 +125,20 @@ function declare(req: SelectionOptions, teacher: SelectionTeacher): Declarations
   } catch (e) {
     throw new SelectionError(`${teacher.reader.path}: ${(e as Error).message} (is --arch ${arch} right? --arch generic works for any model)`);
   }
-  if (req.teacherConfig) teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
-  const studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
+  const file = teacher.reader.path;
+  if (req.teacherConfig) {
+    teacherConfig = family.studentConfig(teacherConfig, req.teacherConfig) as Record<string, unknown>;
+    checkTeacherShapes(family.declare(teacherConfig), shapes, file, req.teacherConfig);
+  }
+  let studentConfig: Record<string, unknown>;
+  try {
+    studentConfig = family.studentConfig(teacherConfig, student) as Record<string, unknown>;
+  } catch (e) {
+    const guessed = unrecordedFields(family, teacher.reader.metadata, req.teacherConfig).filter((f) => (e as Error).message.includes(f));
+    if (!(e instanceof ConfigError) || guessed.length === 0) throw e;
+    throw new ConfigError(`${e.message} (the teacher's ${guessed.join(', ')} is not recorded in ${file} and was assumed; --teacher-config '{"${guessed[0]}":...}' gives it)`);
+  }
+  family.checkStudent?.(teacherConfig, studentConfig);
   return { teacher: family.declare(teacherConfig), student: family.declare(studentConfig), arch };
 }
 
@@ -141,6 +155,25 @@ function checkLayerIndices(reader: CheckpointReader): void {
       }
     }
   }
+}
+
+/** A corrected teacher config (or a timm name) must describe the tensors the teacher file has. */
+function checkTeacherShapes(decl: ArchDecl, shapes: ReadonlyMap<string, readonly number[]>, file: string, given: Record<string, unknown>): void {
+  const wrong = decl.tensors.filter((t) => !t.optional || shapes.has(t.name)).flatMap((t) => {
+    const want = tensorShape(decl, t);
+    const got = shapes.get(t.name);
+    if (got && got.length === want.length && got.every((n, i) => n === want[i])) return [];
+    return [`${t.name} is ${got ? `[${got.join(', ')}]` : 'missing'} in the file, [${want.join(', ')}] for it`];
+  });
+  if (wrong.length === 0) return;
+  const what = typeof given.name === 'string' && Object.keys(given).length === 1 ? `"${given.name}"` : JSON.stringify(given);
+  throw new SelectionError(`${file}: --teacher-config ${what} describes other shapes than the teacher's: ${wrong.slice(0, 3).join('; ')}${wrong.length > 3 ? `; ... (${wrong.length} in all)` : ''}`);
+}
+
+/** Config fields of the teacher that neither its shapes, its recorded config nor the user said. */
+function unrecordedFields(family: Family<any>, metadata: Readonly<Record<string, string>>, corrections?: Record<string, unknown>): string[] {
+  const recorded = recordedConfig(metadata) ?? {};
+  return (family.unseenByShapes ?? []).filter((f) => !(f in recorded) && !(corrections && (f in corrections || 'name' in corrections)));
 }
 
 function requireStudent(req: SelectionOptions, arch: string): Record<string, unknown> {
@@ -195,7 +228,7 @@ function buildRecord(req: SelectionOptions, teacherName: string, decls: Declarat
       indices: indexList(s.indices),
     }])),
     tensors: plan.tensors.map((t) => ({
-      name: t.name, source: t.source, dtype: dtypes.get(t.name), shape: t.shape, teacher_shape: t.teacherShape,
+      name: t.name, source: t.source, dtype: dtypes.get(t.name), shape: t.shape, teacher_shape: t.sourceShape,
       axes: t.axes.map((a) => {
         const space = plan.spaces[a.space];
         const shared = space && (space.indices === a.indices);

@@ -37,6 +37,10 @@ export function specFromCheckpoint(reader: CheckpointReader, familyHint?: ModelF
   const shapes = new Map([...shapesOf(reader)].filter(([n]) => modelTensorNames(reader).includes(n)));
   let family = familyHint;
   const recordedArch = reader.metadata['wsel.arch'];
+  if (family !== undefined && recordedArch !== undefined && recordedArch !== family && isModelFamily(recordedArch)) {
+    const names: Record<ModelFamily, string> = { vit: 'ViT', convnext: 'ConvNeXt', mixer: 'MLP-Mixer' };
+    throw new TrainingError(`${reader.path}: holds a ${names[recordedArch]} (its wsel.arch metadata), not the ${names[family]} --model ${family} asks for; drop --model (the family comes from the file)`);
+  }
   if (family === undefined && recordedArch !== undefined) {
     if (!isModelFamily(recordedArch)) throw new TrainingError(`${reader.path}: its wsel.arch is "${recordedArch}", which the trainer cannot build (known: ${MODEL_FAMILIES.join(', ')})`);
     family = recordedArch;
@@ -91,7 +95,7 @@ export function loadIntoModel(model: Module, reader: CheckpointReader, skip: (na
   for (const n of names) {
     const want = params.get(n)!.shape;
     const got = reader.tensors.get(n)!.shape;
-    if (want.length !== got.length || want.some((d, i) => d !== got[i])) mismatched.push(`${n} is (${got.join(', ')}) in the checkpoint, (${want.join(', ')}) in the model`);
+    if (!sameValuesLayout(want, got)) mismatched.push(`${n} is (${got.join(', ')}) in the checkpoint, (${want.join(', ')}) in the model`);
   }
   if (mismatched.length > 0) {
     throw new TrainingError(`${reader.path}: shape mismatch: ${mismatched.slice(0, 5).join('; ')}${mismatched.length > 5 ? `; ... (${mismatched.length} in all)` : ''}`);
@@ -100,6 +104,17 @@ export function loadIntoModel(model: Module, reader: CheckpointReader, skip: (na
   for (const [n, v] of values) params.get(n)!.data.set(v);
   const present = new Set(names);
   return { loaded: names, missing: [...params.keys()].filter((n) => !present.has(n)) };
+}
+
+/**
+ * Shapes that hold the same numbers in the same order: equal, or equal but for trailing axes of size 1 (a
+ * ConvNeXt MLP weight as a Linear [out, in] or as a 1x1 conv [out, in, 1, 1], timm's conv_mlp).
+ */
+function sameValuesLayout(a: readonly number[], b: readonly number[]): boolean {
+  const common = Math.min(a.length, b.length);
+  if (common === 0 && a.length !== b.length) return false;
+  for (let i = 0; i < common; i++) if (a[i] !== b[i]) return false;
+  return [...a.slice(common), ...b.slice(common)].every((n) => n === 1);
 }
 
 /** Open a checkpoint, turning a missing/malformed file into a clear error. */

@@ -34,7 +34,7 @@ export function inputSide(spec: ModelSpec, dataset: Pick<Dataset, 'height' | 'wi
     return input.size;
   }
   const side = override ?? Math.ceil(Math.max(dataset.height, dataset.width) / 32) * 32;
-  const c = spec.config as { patch_size: number; depths: number[] };
+  const c = spec.config as { patch_size: number; depths: number[]; dims: number[] };
   if (convnextLastSide(side, c) < 1) {
     throw new TrainingError(`input side ${side} is too small for this ConvNeXt (stem ${c.patch_size}, ${c.depths.length} stages): the last stage would be empty; use --img-size ${convnextMinSide(c)} or more`);
   }

@@ -1,15 +1,13 @@
 // Model configs as `wsel select` takes them (src/arch: timm constructor names) turned into trainable models
 // (src/models, whose configs extend the architecture's with training-only fields: drop_path_rate, seed).
-// Validation goes through the selection side, so a config accepted here is one `wsel select` accepts; what the
-// trainable models do not implement (ViT no_embed_class) is refused instead of silently built differently.
+// Validation goes through the selection side, so a config accepted here is one `wsel select` accepts; what a
+// trainable model does not implement (its family's `unbuildable`) is refused instead of silently built differently.
 import { ConfigError } from '../arch/config-util.js';
-import { convnext, CONVNEXT_DEFAULTS as ARCH_CONVNEXT_DEFAULTS, type ConvNextConfig as ArchConvNextConfig } from '../arch/convnext.js';
-import { mixer, MIXER_DEFAULTS as ARCH_MIXER_DEFAULTS, type MixerConfig as ArchMixerConfig } from '../arch/mixer.js';
-import { vit, VIT_DEFAULTS as ARCH_VIT_DEFAULTS, type VitConfig as ArchVitConfig } from '../arch/vit.js';
-import { createModel, type Model, type ModelFamily } from '../models/index.js';
+import { VISION_FAMILY_NAMES, isVisionFamilyName } from '../arch/family-names.js';
+import { MODEL_REGISTRY, type Model, type ModelFamily } from '../models/registry.js';
 import type { ConvNextConfig, MixerConfig, VitConfig } from '../models/index.js';
 
-export const MODEL_FAMILIES: readonly ModelFamily[] = ['vit', 'convnext', 'mixer'];
+export const MODEL_FAMILIES: readonly ModelFamily[] = VISION_FAMILY_NAMES;
 
 /** A resolved model: its family, the selection-side config (what checkpoints record) and training extras. */
 export interface ModelSpec {
@@ -23,20 +21,13 @@ export interface ModelSpec {
 /** Fields a train config may carry on top of the architecture's (they do not change any tensor). */
 const TRAIN_ONLY_FIELDS = ['drop_path_rate'] as const;
 
-const FAMILY_DECLS = { vit, convnext, mixer } as const;
-const ARCH_DEFAULTS: Record<ModelFamily, Record<string, unknown>> = {
-  vit: { ...ARCH_VIT_DEFAULTS },
-  convnext: { ...ARCH_CONVNEXT_DEFAULTS },
-  mixer: { ...ARCH_MIXER_DEFAULTS },
-};
-
 export function isModelFamily(name: string): name is ModelFamily {
-  return (MODEL_FAMILIES as readonly string[]).includes(name);
+  return isVisionFamilyName(name);
 }
 
 /** Defaults of a family before user overrides (timm's ImageNet defaults). */
 export function familyDefaults(family: ModelFamily): Record<string, unknown> {
-  return { ...ARCH_DEFAULTS[family] };
+  return { ...MODEL_REGISTRY[family].defaults };
 }
 
 /**
@@ -45,8 +36,9 @@ export function familyDefaults(family: ModelFamily): Record<string, unknown> {
  */
 export function resolveModelSpec(family: ModelFamily, base: Record<string, unknown>, overrides: Record<string, unknown> = {},
   dropPathDefault = 0): ModelSpec {
-  const arch = FAMILY_DECLS[family];
-  if (!arch) throw new ConfigError(`unknown model family "${String(family)}" (known: ${MODEL_FAMILIES.join(', ')})`);
+  if (!isModelFamily(family)) throw new ConfigError(`unknown model family "${String(family)}" (known: ${MODEL_FAMILIES.join(', ')})`);
+  const entry = MODEL_REGISTRY[family];
+  const defaults = familyDefaults(family);
   const archOverrides: Record<string, unknown> = {};
   let dropPathRate = typeof base['drop_path_rate'] === 'number' ? base['drop_path_rate'] : dropPathDefault;
   for (const [k, v] of Object.entries(overrides)) {
@@ -57,28 +49,13 @@ export function resolveModelSpec(family: ModelFamily, base: Record<string, unkno
       archOverrides[k] = v;
     }
   }
-  const cleanBase = { ...familyDefaults(family), ...Object.fromEntries(Object.entries(base).filter(([k]) => k in ARCH_DEFAULTS[family])) };
-  // studentConfig = known-field check + validation over a full config, exactly what `wsel select` does.
-  // ConvNeXt's studentConfig refuses a different stage count than its "teacher"; a training config may have any.
-  const teacher = family === 'convnext' ? { ...cleanBase, ...archOverrides } : cleanBase;
-  const config = (arch.studentConfig as (t: object, o: Record<string, unknown>) => object)(teacher, archOverrides) as Record<string, unknown>;
-  checkBuildable(family, config);
+  const cleanBase = { ...defaults, ...Object.fromEntries(Object.entries(base).filter(([k]) => k in defaults)) };
+  // studentConfig = known-field check + validation over a full config, exactly what `wsel select` does. Its
+  // "teacher" is the base, so a training config follows the same head rule and the same timm names.
+  const config = (entry.arch.studentConfig as (t: object, o: Record<string, unknown>) => object)(cleanBase, archOverrides) as Record<string, unknown>;
+  const problem = (entry.unbuildable as (c: object) => string | null)(config);
+  if (problem) throw new ConfigError(problem);
   return { family, config, dropPathRate };
-}
-
-/** What src/arch accepts but src/models cannot build. */
-function checkBuildable(family: ModelFamily, c: Record<string, unknown>): void {
-  if (family === 'vit') {
-    const v = c as unknown as ArchVitConfig;
-    if (v.no_embed_class) throw new ConfigError('no_embed_class: true is not supported by the trainable ViT');
-    if (v.img_size % v.patch_size !== 0) throw new ConfigError(`img_size ${v.img_size} is not a multiple of patch_size ${v.patch_size}`);
-  } else if (family === 'convnext') {
-    const v = c as unknown as ArchConvNextConfig;
-    if (v.kernel_size % 2 !== 1) throw new ConfigError(`kernel_size ${v.kernel_size} must be odd`);
-  } else {
-    const v = c as unknown as ArchMixerConfig;
-    if (v.img_size % v.patch_size !== 0) throw new ConfigError(`img_size ${v.img_size} is not a multiple of patch_size ${v.patch_size}`);
-  }
 }
 
 /** The src/models config for a spec: the architecture's config plus the training-only fields (seed drives the
@@ -88,13 +65,21 @@ export function modelConfig(spec: ModelSpec, seed = 0): Partial<VitConfig> | Par
 }
 
 export function buildModel(spec: ModelSpec, seed = 0): Model {
-  return createModel(spec.family, modelConfig(spec, seed) as never);
+  return MODEL_REGISTRY[spec.family].create(modelConfig(spec, seed) as never);
 }
 
-/** Input channels and square input side the model expects; ConvNeXt takes any side (null). */
+/** Input channels and square input side the model expects; null: any side (ConvNeXt). */
 export function modelInput(spec: ModelSpec): { channels: number; size: number | null } {
   const c = spec.config;
-  return { channels: c['in_chans'] as number, size: spec.family === 'convnext' ? null : (c['img_size'] as number) };
+  return { channels: c['in_chans'] as number, size: MODEL_REGISTRY[spec.family].inputSide === 'img_size' ? (c['img_size'] as number) : null };
+}
+
+/** What a random-init config takes from the data when the user leaves it unset: label set, channels, image side. */
+export function dataDefaults(family: ModelFamily, data: { classes: number; channels: number; height: number; width: number }): Record<string, unknown> {
+  return {
+    num_classes: data.classes, in_chans: data.channels,
+    ...(MODEL_REGISTRY[family].inputSide === 'img_size' ? { img_size: Math.max(data.height, data.width) } : {}),
+  };
 }
 
 /** Number of classes of the classifier (0: no head). */
@@ -104,10 +89,15 @@ export function modelClasses(spec: ModelSpec): number {
 
 /** Names of the classifier's tensors for a family (re-initialized for a new task, trained by a linear probe). */
 export function headPrefix(family: ModelFamily): string {
-  return family === 'convnext' ? 'head.fc.' : 'head.';
+  return MODEL_REGISTRY[family].classifierPrefix;
 }
 
 /** timm no_weight_decay() names for a family, besides 1-D tensors and biases. */
 export function noWeightDecayNames(family: ModelFamily): string[] {
-  return family === 'vit' ? ['pos_embed', 'cls_token', 'reg_token', 'dist_token'] : [];
+  return [...MODEL_REGISTRY[family].noWeightDecay];
+}
+
+/** Stochastic depth rate when none is given (paper defaults: ViT and Mixer 0, ConvNeXt 0.1). */
+export function defaultDropPathRate(family: ModelFamily): number {
+  return MODEL_REGISTRY[family].defaultDropPath;
 }

@@ -24,13 +24,14 @@ import { evaluate, type EvalResult } from './evaluate.js';
 import { initModel, INIT_SCHEMES, type InitScheme } from './init.js';
 import { MetricsLog, writeJsonAtomic, type EpochRecord } from './metrics.js';
 import {
-  buildModel, headPrefix, modelClasses, modelInput, noWeightDecayNames, resolveModelSpec, type ModelSpec,
+  buildModel, dataDefaults, defaultDropPathRate, headPrefix, modelClasses, modelInput, noWeightDecayNames, resolveModelSpec,
+  type ModelSpec,
 } from './model-config.js';
 import { countNonZero, Masks } from './prune.js';
 
 /** Paper defaults: ViT drop path 0, ConvNeXt 0.1. */
 export function defaultDropPath(family: ModelFamily): number {
-  return family === 'convnext' ? 0.1 : 0;
+  return defaultDropPathRate(family);
 }
 
 export interface KdOptions {
@@ -323,10 +324,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (!opts.family) throw new TrainingError('--model is required with a random --init');
       const family = opts.family;
       // Data-derived defaults for what the user leaves unset: label set, channels, image side.
-      const base = {
-        num_classes: dataset.classes, in_chans: dataset.channels,
-        ...(family === 'convnext' ? {} : { img_size: Math.max(dataset.height, dataset.width) }),
-      };
+      const base = dataDefaults(family, dataset);
       spec = withConfigErrors(() => resolveModelSpec(family, base, opts.config ?? {}, defaultDropPath(family)));
       if (opts.dropPath !== undefined) spec = { ...spec, dropPathRate: opts.dropPath };
       if (modelClasses(spec) !== dataset.classes) throw new TrainingError(`num_classes ${modelClasses(spec)} differs from the ${dataset.classes} classes of ${dataName}`);

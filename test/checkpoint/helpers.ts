@@ -5,24 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Debian's Python with torch (the `python3` on PATH may lack it); override with WSEL_TORCH_PYTHON. */
-export const TORCH_PYTHON = process.env['WSEL_TORCH_PYTHON'] ?? '/usr/bin/python3';
+import { available, TORCH_PYTHON } from '../requirements.js';
 const FIXTURE_SCRIPT = fileURLToPath(new URL('../fixtures/make_checkpoint_fixtures.py', import.meta.url));
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'wsel-ckpt-'));
-}
-
-let torchAvailable: boolean | undefined;
-export function hasTorch(): boolean {
-  if (torchAvailable === undefined) {
-    const r = spawnSync(TORCH_PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
-    torchAvailable = r.status === 0;
-    if (!torchAvailable) {
-      console.warn(`SKIPPING PyTorch reference tests: ${TORCH_PYTHON} cannot import torch and numpy (CI installs python3-torch)`);
-    }
-  }
-  return torchAvailable;
 }
 
 /** Run a Python snippet with the torch interpreter; returns stdout, throws with stderr on failure. */
@@ -34,7 +21,7 @@ export function runPython(args: string[]): string {
 
 /** Generate the torch fixtures into a fresh folder (undefined when torch is unavailable). */
 export function makeTorchFixtures(): string | undefined {
-  if (!hasTorch()) return undefined;
+  if (!available('pytorch')) return undefined;
   const dir = tempDir();
   runPython([FIXTURE_SCRIPT, dir]);
   return dir;

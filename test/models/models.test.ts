@@ -83,6 +83,15 @@ describe('ConvNeXt', () => {
       'stages.0.blocks.0.mlp.fc1.bias', 'stages.0.blocks.0.mlp.fc2.weight', 'stages.0.blocks.0.mlp.fc2.bias']);
     expect(Array.from(m.stateDict().get('stages.0.blocks.0.gamma')!.data).every((v) => Math.abs(v - 1e-6) < 1e-12)).toBe(true);
   });
+  it('adjacent stages of equal width still downsample, as in timm (every later stage has stride 2)', () => {
+    const m = createModel('convnext', { depths: [1, 1, 1, 1], dims: [16, 32, 32, 64], num_classes: 3 });
+    const s = shapes(m);
+    expect(s['stages.2.downsample.0.weight']).toEqual([32]);
+    expect(s['stages.2.downsample.1.weight']).toEqual([32, 32, 2, 2]);
+    // 64 px: the stem divides by 4, then each of the three later stages halves: 16, 8, 4, 2.
+    const y = m.forwardFeatures(tensor(new Float32Array(3 * 64 * 64).fill(0.5), [1, 3, 64, 64]));
+    expect(y.shape).toEqual([1, 2, 2, 64]);
+  });
   it('timm convnext_femto preset uses conv_mlp 1x1 convs; same count as timm', () => {
     const m = createModelByName('convnext_femto');
     expect(shapes(m)['stages.0.blocks.0.mlp.fc1.weight']).toEqual([192, 48, 1, 1]);

@@ -2,12 +2,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AdamW, Rng, SGD, tensor, type Optimizer, type Tensor } from '../../src/engine/index.js';
-import { readF32, relErr, runPython, tempCaseDir, torchUnavailable, writeF32 } from './torch.js';
+import { readF32, relErr, runPython, removeCaseDirs, tempCaseDir, writeF32 } from './torch.js';
+import { available } from '../requirements.js';
 
 const SCRIPT = join(fileURLToPath(new URL('.', import.meta.url)), 'optim_reference.py');
-const skipReason = torchUnavailable();
 
 function compare(kind: 'adamw' | 'sgd', options: Record<string, unknown>, make: (groups: { params: Tensor[]; weightDecay: number }[]) => Optimizer): void {
   const rng = new Rng(11);
@@ -45,7 +45,9 @@ function compare(kind: 'adamw' | 'sgd', options: Record<string, unknown>, make: 
   }
 }
 
-describe.skipIf(skipReason !== null)('optimizer parity with torch.optim', () => {
+afterAll(removeCaseDirs);
+
+describe.skipIf(!available('pytorch'))('optimizer parity with torch.optim', () => {
   it('AdamW (eps 1e-8, decay groups)', () => {
     const o = { lr: 0.01, betas: [0.9, 0.95] as [number, number], eps: 1e-8 };
     compare('adamw', o, (g) => new AdamW(g, o));

@@ -1,23 +1,22 @@
 // Helpers for PyTorch parity tests: run Debian's /usr/bin/python3 (the one with torch) on a folder of
 // raw float32 files.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TORCH_PYTHON as PYTHON } from '../requirements.js';
 
-export const PYTHON = '/usr/bin/python3';
+const caseDirs: string[] = [];
 
-/** Why torch parity cannot run here, or null when it can. */
-export function torchUnavailable(): string | null {
-  if (!existsSync(PYTHON)) return `${PYTHON} not found (install python3-torch)`;
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `${PYTHON} has no torch (install python3-torch): ${(r.stderr || '').trim().split('\n').pop()}`;
+/** A fresh folder for one case's files; `removeCaseDirs` (in afterAll) deletes them all. */
+export function tempCaseDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `wsel-parity-${prefix}-`));
+  caseDirs.push(dir);
+  return dir;
 }
 
-export function tempCaseDir(prefix: string): string {
-  const base = join(tmpdir(), 'wsel-parity');
-  mkdirSync(base, { recursive: true });
-  return mkdtempSync(join(base, `${prefix}-`));
+export function removeCaseDirs(): void {
+  for (const dir of caseDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export function writeF32(path: string, data: Float32Array): void {

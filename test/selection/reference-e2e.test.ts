@@ -54,6 +54,22 @@ describe.skipIf(!hasTorch())('selection equals the PyTorch reference element for
     const result = select({ arch: 'convnext', teacher: convTeacher, out, student: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384] } });
     expect(result.layerMap['stages.2.blocks']).toEqual([0, 1, 2, 3, 4, 5]);
     compareWithReference(convTeacher, out);
+    // timm's convnext_femto has 1x1-conv MLPs: by name, the same numbers, with the MLP weights as [out, in, 1, 1].
+    const named = tmp.file('convnext_femto_named.safetensors');
+    select({ arch: 'convnext', teacher: convTeacher, out: named, student: { name: 'convnext_femto' } });
+    const a = openCheckpoint(out);
+    const b = openCheckpoint(named);
+    try {
+      expect([...b.tensors.keys()]).toEqual([...a.tensors.keys()]);
+      for (const [name, info] of a.tensors) {
+        const fc = /mlp\.fc\d\.weight$/.test(name);
+        expect(b.tensors.get(name)!.shape).toEqual(fc ? [...info.shape, 1, 1] : info.shape);
+        expect(Buffer.from(b.readBytes(name)).equals(Buffer.from(a.readBytes(name)))).toBe(true);
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 });
 

@@ -21,16 +21,18 @@ const TEACHER: VitConfig = {
   ...VIT_DEFAULTS, img_size: 32, patch_size: 8, embed_dim: 48, num_heads: 4, depth: 4, num_classes: 10,
 };
 const STUDENT = { embed_dim: 24, depth: 2 };
-// 48 wide is not a multiple of 64, so the head count cannot be guessed from shapes: say it.
+// 48 wide is not a multiple of 64, so the head count cannot be guessed from shapes: the teachers record it, as
+// wsel writes them (HEADS says it where a test uses a teacher without the record).
 const HEADS = { num_heads: 4 };
+const RECORDED = { 'wsel.arch': 'vit', 'wsel.config': JSON.stringify(TEACHER) };
 let indexTeacher = '';
 let floatTeacher = '';
 
 beforeAll(() => {
   indexTeacher = tmp.file('index_teacher.safetensors');
-  writeIndexTeacher(vit.declare(TEACHER), indexTeacher, { origin: 'unit-test' });
+  writeIndexTeacher(vit.declare(TEACHER), indexTeacher, { origin: 'unit-test', ...RECORDED });
   floatTeacher = tmp.file('float_teacher.safetensors');
-  writeSyntheticCheckpoint(vit.declare(TEACHER), floatTeacher, 5);
+  writeSyntheticCheckpoint(vit.declare(TEACHER), floatTeacher, 5, RECORDED);
 });
 
 let outCount = 0;
@@ -134,6 +136,35 @@ describe('attention heads', () => {
     expect(qkv.kept).toEqual(Array.from(uniformIndices(144, 72)));
   });
 
+  it('the head rule: a new width keeps the head width when it divides it, else asks for num_heads', () => {
+    const base = (embed_dim: number, num_heads: number) => ({ ...VIT_DEFAULTS, embed_dim, num_heads });
+    expect(vit.studentConfig(base(128, 2), { embed_dim: 64 }).num_heads).toBe(1);
+    expect(vit.studentConfig(base(384, 6), { embed_dim: 192 }).num_heads).toBe(3);
+    expect(vit.studentConfig(base(96, 3), { embed_dim: 64 }).num_heads).toBe(2);
+    expect(() => vit.studentConfig(base(96, 3), { embed_dim: 48 })).toThrow(/embed_dim 48 cannot keep the 32-wide heads of 96 \(3 x 32\): give num_heads.*"num_heads": 3/);
+    expect(() => vit.studentConfig(base(96, 3), { embed_dim: 40 })).toThrow(/embed_dim 40 cannot keep the 32-wide heads.*give num_heads, a divisor of 40/);
+    expect(vit.studentConfig(base(96, 3), { embed_dim: 48, num_heads: 3 }).num_heads).toBe(3);
+    // The width unchanged: the head count stays whatever it is.
+    expect(vit.studentConfig(base(96, 3), { depth: 2 }).num_heads).toBe(3);
+  });
+
+  it('--heads whole refuses a student whose heads are not the teacher\'s width, naming what to set', () => {
+    expect(() => select({ arch: 'vit', teacher: indexTeacher, out: nextOut(), student: { embed_dim: 24, num_heads: 4 }, heads: 'whole' }))
+      .toThrow(/--heads whole keeps the teacher's 12-wide heads \(4 x 12\), but the student's are 6 wide \(4 x 6\); set the student's num_heads to 2/);
+    expect(() => select({ arch: 'vit', teacher: indexTeacher, out: nextOut(), student: { embed_dim: 30, num_heads: 3 }, heads: 'whole' }))
+      .toThrow(/make the student's width a multiple of 12, or use --heads flat/);
+    // flat narrows every head instead
+    expect(select({ arch: 'vit', teacher: indexTeacher, out: nextOut(), student: { embed_dim: 24, num_heads: 4 }, heads: 'flat' }).studentConfig.num_heads).toBe(4);
+  });
+
+  it('a teacher whose head count is only guessed from its width: the error says how to give it', () => {
+    const bare = tmp.file('bare_vit.safetensors');
+    writeSyntheticCheckpoint(vit.declare(TEACHER), bare, 4);
+    expect(() => select({ arch: 'vit', teacher: bare, out: nextOut(), student: STUDENT }))
+      .toThrow(/embed_dim 24 cannot keep the 48-wide heads.*not recorded.*--teacher-config/);
+    expect(select({ arch: 'vit', teacher: bare, out: nextOut(), student: STUDENT, teacherConfig: HEADS }).studentConfig.num_heads).toBe(2);
+  });
+
   it('reads the head count from a checkpoint written by wsel', () => {
     const first = nextOut();
     select({ arch: 'vit', teacher: indexTeacher, out: first, student: { depth: 3 }, teacherConfig: HEADS, keepHead: true });
@@ -164,7 +195,7 @@ describe('magnitude rule', () => {
     const teacher = tmp.file('magnitude_teacher.safetensors');
     saveSafetensors(teacher, tensors);
     const out = nextOut();
-    select({ arch: 'vit', teacher, out, student: STUDENT, elements: 'magnitude' });
+    select({ arch: 'vit', teacher, out, student: STUDENT, teacherConfig: HEADS, elements: 'magnitude' });
     const record = JSON.parse(readFileSync(out.replace('.safetensors', '.selection.json'), 'utf8'));
     expect(record.spaces.embed.indices).toEqual([...strong].sort((a, b) => a - b));
   });
@@ -228,6 +259,39 @@ describe('layers, components and head', () => {
     reader.close();
   });
 
+  it('ConvNeXt MLPs may change layout (Linear [out, in] <-> 1x1 conv [out, in, 1, 1]): the same numbers, reshaped', () => {
+    const config = { ...CONVNEXT_DEFAULTS, depths: [2, 2], dims: [16, 32], num_classes: 10 };
+    const linearTeacher = tmp.file('convnext_linear.safetensors');
+    writeIndexTeacher(convnext.declare(config), linearTeacher);
+    const convTeacher = tmp.file('convnext_conv_mlp.safetensors');
+    writeIndexTeacher(convnext.declare({ ...config, conv_mlp: true }), convTeacher);
+    const student = { depths: [1, 1], dims: [8, 16] };
+    const outs = {
+      linear: nextOut(), toConv: nextOut(), fromConv: nextOut(), conv: nextOut(),
+    };
+    select({ arch: 'convnext', teacher: linearTeacher, out: outs.linear, student });
+    select({ arch: 'convnext', teacher: linearTeacher, out: outs.toConv, student: { ...student, conv_mlp: true } });
+    select({ arch: 'convnext', teacher: convTeacher, out: outs.fromConv, student: { ...student, conv_mlp: false } });
+    select({ arch: 'convnext', teacher: convTeacher, out: outs.conv, student });
+    const readers = Object.fromEntries(Object.entries(outs).map(([k, f]) => [k, openCheckpoint(f)]));
+    try {
+      const names = [...readers.linear!.tensors.keys()];
+      expect(names).toContain('stages.1.blocks.0.mlp.fc2.weight');
+      for (const name of names) {
+        const shape = readers.linear!.tensors.get(name)!.shape;
+        const isFc = /mlp\.fc\d\.weight$/.test(name);
+        expect(readers.toConv!.tensors.get(name)!.shape).toEqual(isFc ? [...shape, 1, 1] : shape);
+        expect(readers.conv!.tensors.get(name)!.shape).toEqual(isFc ? [...shape, 1, 1] : shape);
+        expect(readers.fromConv!.tensors.get(name)!.shape).toEqual(shape);
+        const bytes = Buffer.from(readers.linear!.readBytes(name));
+        for (const other of ['toConv', 'fromConv', 'conv']) expect(Buffer.from(readers[other]!.readBytes(name)).equals(bytes)).toBe(true);
+      }
+      expect(JSON.parse(readers.toConv!.metadata['wsel.student_config']!).conv_mlp).toBe(true);
+    } finally {
+      for (const r of Object.values(readers)) r.close();
+    }
+  });
+
   it('MLP-Mixer narrows channels and token-mixing hidden units, keeping the patch grid', () => {
     const teacher = tmp.file('mixer_teacher.safetensors');
     writeSyntheticCheckpoint(mixer.declare({ ...MIXER_DEFAULTS, img_size: 32, patch_size: 8, embed_dim: 64, num_blocks: 4, num_classes: 10 }), teacher, 1);
@@ -251,9 +315,9 @@ describe('dtypes, shards and records', () => {
     })));
     f32.close();
     const kept = nextOut();
-    select({ arch: 'vit', teacher: bf16Teacher, out: kept, student: STUDENT });
+    select({ arch: 'vit', teacher: bf16Teacher, out: kept, student: STUDENT, teacherConfig: HEADS });
     const converted = nextOut();
-    select({ arch: 'vit', teacher: bf16Teacher, out: converted, student: STUDENT, dtype: 'f32' });
+    select({ arch: 'vit', teacher: bf16Teacher, out: converted, student: STUDENT, teacherConfig: HEADS, dtype: 'f32' });
     const a = openCheckpoint(kept);
     const b = openCheckpoint(converted);
     expect(a.tensors.get('blocks.0.mlp.fc1.weight')!.dtype).toBe('BF16');

