@@ -7,11 +7,11 @@ import onnxProto from 'onnx-proto';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist, stratifiedSubset, toFloatNCHW } from '../../src/data/index.js';
-import { FASHION_MNIST_DEFAULT_DIR } from '../../src/data/fashion-mnist.js';
 import { transformOf, type Preprocessing } from '../../src/export/index.js';
 import { loadCompleteModel } from '../../src/training/trainer.js';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
-import { argmaxRows, assertAvailable, engineLogits, mnistData, ortLogits, skipUnlessAvailable } from './helpers.js';
+import { available } from '../requirements.js';
+import { argmaxRows, engineLogits, mnistData, ortLogits } from './helpers.js';
 
 const { onnx } = onnxProto;
 const tmp = makeTmpDir('wsel-export-cli-');
@@ -162,13 +162,9 @@ describe('wsel export (CLI)', () => {
 });
 
 // The project's own trained teachers on the data they were trained on (Debian's dataset-fashion-mnist).
-const fmnistMissing = existsSync(path.join(FASHION_MNIST_DEFAULT_DIR, 't10k-images-idx3-ubyte.gz'))
-  ? null : `${FASHION_MNIST_DEFAULT_DIR} has no Fashion-MNIST (apt-get install dataset-fashion-mnist)`;
-
-describe.skipIf(skipUnlessAvailable('the Fashion-MNIST teacher exports', fmnistMissing))('the shipped teachers in onnxruntime', () => {
+describe.skipIf(!available('fashion-mnist'))('the shipped teachers in onnxruntime', () => {
   for (const name of ['vit_fmnist', 'convnext_fmnist']) {
     it(`${name}: same top-1 as the engine on 500 Fashion-MNIST test images`, async () => {
-      assertAvailable(fmnistMissing);
       const ckpt = path.join(REPO_ROOT, 'teachers', `${name}.safetensors`);
       const out = tmp.file(`${name}.onnx`);
       const r = wsel('export', '--checkpoint', ckpt, '--out', out);

@@ -1,7 +1,5 @@
 // Shared pieces of the export tests: onnxruntime in Node, real MNIST batches prepared as training prepares them,
-// models whose every parameter matters, and requirements that skip outside CI but fail in it.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// models whose every parameter matters.
 import * as ort from 'onnxruntime-node';
 import { loadMnist, toFloatNCHW, stratifiedSubset, type Dataset } from '../../src/data/index.js';
 import { AdamW, backward, crossEntropy, noGrad, Rng, tensor, tidy } from '../../src/engine/index.js';
@@ -10,32 +8,6 @@ import { prepareData } from '../../src/training/data.js';
 import type { ModelSpec } from '../../src/training/model-config.js';
 
 export { relErr } from '../parity/torch.js';
-
-export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
-
-/**
- * A test needing something the machine may lack: skipped with one line outside CI, failed in CI.
- * Returns whether to skip; in CI the test body calls `assertAvailable` and fails with the reason.
- */
-export function skipUnlessAvailable(what: string, reason: string | null): boolean {
-  if (reason === null) return false;
-  if (IN_CI) return false;
-  console.log(`skipping ${what}: ${reason}`);
-  return true;
-}
-
-export function assertAvailable(reason: string | null): void {
-  if (reason !== null) throw new Error(`CI must have this: ${reason}`);
-}
-
-/** Debian's python3-onnx lives with the system interpreter. */
-export const SYSTEM_PYTHON = '/usr/bin/python3';
-
-export function onnxCheckerUnavailable(): string | null {
-  if (!existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} not found (apt-get install python3-onnx)`;
-  const r = spawnSync(SYSTEM_PYTHON, ['-c', 'import onnx.checker'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `${SYSTEM_PYTHON} cannot import onnx (apt-get install python3-onnx)`;
-}
 
 let mnist: Dataset | undefined;
 export function mnistData(): Dataset {

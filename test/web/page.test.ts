@@ -14,15 +14,15 @@ import { llama } from '../../src/arch/index.js';
 import { toFloatNCHW } from '../../src/data/index.js';
 import { transformOf, type Preprocessing } from '../../src/export/index.js';
 import { loadCompleteModel } from '../../src/training/trainer.js';
-import { assertAvailable, argmaxRows, engineLogits, ortLogits, skipUnlessAvailable } from '../export/helpers.js';
+import { argmaxRows, engineLogits, ortLogits } from '../export/helpers.js';
+import { available } from '../requirements.js';
 import { llamaJson } from '../llm/helpers.js';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
 import { decodeSample, SAMPLE_FILE } from '../../web/src/data/sample-format.js';
 import { gunzipSync } from 'node:zlib';
-import { buildPage, chromiumUnavailable, openPage, SCREENSHOTS, servePage, type Served } from '../../web/scripts/chromium.js';
+import { buildPage, openPage, SCREENSHOTS, servePage, type Served } from '../../web/scripts/chromium.js';
 import onnxProto from 'onnx-proto';
 
-const reason = chromiumUnavailable();
 const tmp = makeTmpDir('wsel-web-');
 const TEACHER = path.join(REPO_ROOT, 'teachers/vit_fmnist.safetensors');
 const STUDENT = '{"embed_dim":64,"depth":4}';
@@ -49,11 +49,10 @@ async function selectInPage(page: Page, input: string, files: string | string[],
   return out;
 }
 
-describe.skipIf(skipUnlessAvailable('the browser page tests', reason))('the browser page in Chromium', () => {
+describe.skipIf(!available('chromium'))('the browser page in Chromium', () => {
   let served: Served;
   const errors: string[] = [];
   beforeAll(async () => {
-    if (reason !== null) return;
     buildPage();
     served = await servePage();
   }, 600_000);
@@ -63,7 +62,6 @@ describe.skipIf(skipUnlessAvailable('the browser page tests', reason))('the brow
   });
 
   it('the bundle holds no Node-only code', () => {
-    assertAvailable(reason);
     const dir = path.join(REPO_ROOT, 'web/dist/assets');
     const scripts = readdirSync(dir).filter((f) => f.endsWith('.js'));
     expect(scripts.length).toBeGreaterThanOrEqual(3); // the page and its two workers at least
@@ -73,7 +71,6 @@ describe.skipIf(skipUnlessAvailable('the browser page tests', reason))('the brow
   });
 
   it('a teacher file: what wsel inspect shows, and the student with the bytes wsel select writes', async () => {
-    assertAvailable(reason);
     const page = await openPage(served, errors);
     const files = await selectInPage(page, '#teacher-files', TEACHER, STUDENT);
     const inspect = JSON.parse(wsel('inspect', TEACHER, '--json').stdout);
@@ -94,7 +91,6 @@ describe.skipIf(skipUnlessAvailable('the browser page tests', reason))('the brow
   });
 
   it('a sharded set and a Hugging Face folder select to the CLI\'s bytes', async () => {
-    assertAvailable(reason);
     // A sharded teacher: the shipped teacher re-written in 1 MB shards.
     const shards = tmp.file('shards');
     mkdirSync(shards);
@@ -123,7 +119,6 @@ describe.skipIf(skipUnlessAvailable('the browser page tests', reason))('the brow
   });
 
   it('fine-tunes on the bundled MNIST sample (test accuracy rises), predicts a dropped digit, downloads safetensors and ONNX', async () => {
-    assertAvailable(reason);
     const page = await openPage(served, errors);
     await selectInPage(page, '#teacher-files', TEACHER, STUDENT);
     await page.fill('#epochs', '2');
@@ -168,7 +163,6 @@ describe.skipIf(skipUnlessAvailable('the browser page tests', reason))('the brow
   }, 600_000);
 
   it('fine-tunes on dropped image folders (one per class)', async () => {
-    assertAvailable(reason);
     // Two classes of MNIST digits as PNG files in class folders, as a user would drop them.
     const sample = decodeSample(gunzipSync(readFileSync(path.join(REPO_ROOT, 'web/public', SAMPLE_FILE))));
     const root = tmp.file('my-images');
@@ -206,7 +200,6 @@ describe.skipIf(skipUnlessAvailable('the browser page tests', reason))('the brow
   }, 600_000);
 
   it('npm run web builds, serves the page and says where', async () => {
-    assertAvailable(reason);
     const child = spawn('npm', ['run', 'web', '--', '--port', '4273'], { cwd: REPO_ROOT, detached: true });
     try {
       let out = '';

@@ -2,14 +2,15 @@
 // (the one `npm run web` starts), and drive Debian's Chromium with playwright-core (no browser download), with the
 // flags a machine without network and without a display needs.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; WSEL_CHROMIUM names another. */
+export const CHROMIUM = process.env['WSEL_CHROMIUM'] ?? '/usr/bin/chromium';
 
 export const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -18,10 +19,6 @@ export const CHROMIUM_FLAGS = [
 
 /** Screenshots land here for the developer to look at (ignored by git). */
 export const SCREENSHOTS = path.join(REPO_ROOT, 'web', 'dist-screenshots');
-
-export function chromiumUnavailable(): string | null {
-  return existsSync(CHROMIUM) ? null : `${CHROMIUM} not found (apt-get install chromium)`;
-}
 
 /** Build the page as `npm run build:web` does. */
 export function buildPage(): void {
