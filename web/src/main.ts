@@ -158,6 +158,7 @@ byId('stop').addEventListener('click', () => toTraining({ type: 'stop' }));
 async function predict(file: File): Promise<void> {
   const image = await imageFile(file);
   const preview = byId<HTMLCanvasElement>('preview');
+  preview.hidden = false;
   const ctx = preview.getContext('2d')!;
   ctx.clearRect(0, 0, preview.width, preview.height);
   ctx.drawImage(await createImageBitmap(new ImageData(image.rgba, image.width, image.height)), 0, 0, preview.width, preview.height);

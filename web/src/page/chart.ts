@@ -35,8 +35,8 @@ export class LineChart {
     ctx.fillText(this.title, pad.l, 14);
     const all = this.series.flatMap((s) => s.points);
     const xMax = Math.max(1, ...all.map((p) => p[0]));
-    let [yMin, yMax] = this.range ?? [Math.min(...all.map((p) => p[1]), 0), Math.max(...all.map((p) => p[1]), 1e-6)];
-    if (yMax <= yMin) yMax = yMin + 1;
+    let [yMin, yMax] = this.range ?? [Math.min(...all.map((p) => p[1]), 0), Math.max(...all.map((p) => p[1]), 0)];
+    if (yMax <= yMin) yMax = yMin + 1; // no points yet, or a flat series
     const px = (x: number) => pad.l + (x / xMax) * (w - pad.l - pad.r);
     const py = (y: number) => h - pad.b - ((y - yMin) / (yMax - yMin)) * (h - pad.t - pad.b);
     ctx.strokeStyle = '#d8dee8';
