@@ -1,8 +1,8 @@
 // The browser page in real Chromium: the built bundle holds no Node-only code; a teacher file, a sharded set and a
-// Hugging Face folder are inspected and selected from with the same bytes as `wsel select`; a short fine-tune on
-// the bundled MNIST sample raises test accuracy; a dropped image is classified; the trained student downloads as
-// safetensors and ONNX, and both give, outside the browser, what the page reported. Screenshots go to
-// web/dist-screenshots/ for a person to look at.
+// Hugging Face folder are inspected and selected from (by JSON fields or a timm name) with the same bytes as
+// `wsel select`; a short fine-tune on the bundled MNIST sample raises test accuracy; a dropped image is classified;
+// the trained student downloads as safetensors and ONNX, and both give, outside the browser, what the page
+// reported. Screenshots go to web/dist-screenshots/ for a person to look at.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,9 @@ import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticHfModel } from '../../src/arch/hf-synthetic.js';
-import { llama } from '../../src/arch/index.js';
+import { llama, vit } from '../../src/arch/index.js';
+import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
+import { VIT_DEFAULTS } from '../../src/arch/vit.js';
 import { toFloatNCHW } from '../../src/data/index.js';
 import { transformOf, type Preprocessing } from '../../src/export/index.js';
 import { loadCompleteModel } from '../../src/training/trainer.js';
@@ -34,10 +36,11 @@ async function download(page: Page, click: () => Promise<void>, name: string): P
   return readFileSync(file);
 }
 
-/** Select in the page from the files given to `input`; returns the downloads by file name. */
-async function selectInPage(page: Page, input: string, files: string | string[], student: string): Promise<Map<string, Buffer>> {
+/** Select in the page from the files given to `input` (with a timm name, when given); returns the downloads by file name. */
+async function selectInPage(page: Page, input: string, files: string | string[], student: string, timmName = ''): Promise<Map<string, Buffer>> {
   await page.setInputFiles(input, files);
   await page.waitForSelector('#inspect dl');
+  await page.selectOption('#student-name', timmName);
   await page.fill('#student-json', student);
   await page.click('#select');
   await page.waitForSelector('#selection button.download');
@@ -78,6 +81,7 @@ describe.skipIf(!available('chromium'))('the browser page in Chromium', () => {
     expect(shown).toContain(`architecture${inspect.architecture}`);
     expect(shown).toContain(`(${inspect.parameters})`);
     expect(shown).toContain(JSON.stringify(inspect.config));
+    expect(shown).toContain(`timm names${inspect.timm_names.length ? inspect.timm_names.join(', ') : 'none with these shapes'}`);
     await page.screenshot({ path: path.join(SCREENSHOTS, '1-selected.png'), fullPage: true });
     const out = tmp.file('cli/student.safetensors');
     mkdirSync(path.dirname(out), { recursive: true });
@@ -86,6 +90,26 @@ describe.skipIf(!available('chromium'))('the browser page in Chromium', () => {
     expect([...files.keys()].sort()).toEqual(['student.safetensors', 'student.selection.json']);
     expect(files.get('student.safetensors')!.equals(readFileSync(out))).toBe(true);
     expect(files.get('student.selection.json')!.equals(readFileSync(tmp.file('cli/student.selection.json')))).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a student by timm name (with fields over it) is the CLI\'s, and the names offered are the teacher family\'s', async () => {
+    // A 256-wide, 2-block ViT at timm's 224 px, patch 16: ViT-Ti's width fits under it.
+    const teacher = tmp.file('vit-256.safetensors');
+    writeSyntheticCheckpoint(vit.declare({ ...VIT_DEFAULTS, embed_dim: 256, depth: 2, num_heads: 4, num_classes: 10 }), teacher, 5);
+    const page = await openPage(served, errors);
+    const files = await selectInPage(page, '#teacher-files', teacher, '{"depth":2}', 'vit_tiny_patch16_224');
+    const offered = await page.$$eval('#student-name option', (options) => options.map((o) => o.getAttribute('value') ?? ''));
+    expect(offered).toContain('deit3_small_patch16_224');
+    expect(offered.filter((name) => name !== '' && !/^(vit|deit)/.test(name))).toEqual([]);
+    const out = tmp.file('cli-timm/student.safetensors');
+    mkdirSync(path.dirname(out), { recursive: true });
+    const r = wsel('select', '--teacher', teacher, '--student', '{"name":"vit_tiny_patch16_224","depth":2}', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(files.get('student.safetensors')!.equals(readFileSync(out))).toBe(true);
+    expect(files.get('student.selection.json')!.equals(readFileSync(tmp.file('cli-timm/student.selection.json')))).toBe(true);
+    expect(await page.textContent('#selection')).toContain('"embed_dim":192,"depth":2,"num_heads":3');
     expect(errors).toEqual([]);
     await page.close();
   });
