@@ -44,6 +44,12 @@ export {
 } from './training/index.js';
 // PREDICT: `predict` (per-image predictions from a trained checkpoint) is exported here once src/training has it.
 
+// Export: a trained checkpoint as an ONNX file (`wsel export`), or a model to ONNX bytes (portable).
+export { exportCheckpoint, type ExportRequest, type ExportResult } from './export/node.js';
+export {
+  exportOnnx, preprocessingOf, ExportError, type OnnxExport, type OnnxExportOptions, type Preprocessing, type WeightDType,
+} from './export/index.js';
+
 // The training engine (tensors, autograd, ops, layers, optimizers), also importable as 'wsel/engine'.
 export * as engine from './engine/index.js';
 

@@ -104,7 +104,7 @@ describe('a project that installed the tarball', () => {
   it('type-checks the README library snippets with tsc (strict) and runs them as written', (ctx) => {
     if (!installed) return ctx.skip();
     const snippets = librarySnippets(readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
-    expect(snippets.length).toBeGreaterThanOrEqual(4);
+    expect(snippets.length).toBeGreaterThanOrEqual(5);
     snippets.forEach((code, i) => writeFileSync(path.join(app, `snippet${i + 1}.ts`), code));
     writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
@@ -131,8 +131,11 @@ describe('a project that installed the tarball', () => {
     // train: a run folder and an accuracy
     expect(readdirSync(path.join(app, 'runs/ws'))).toEqual(expect.arrayContaining(['final.safetensors', 'summary.json', 'metrics.jsonl']));
     expect(outputs[2]).toMatch(/^0\.\d+ \d+/);
+    // export: an ONNX file taking the run's 28x28 gray images, any batch
+    expect(outputs[3]).toMatch(/^\d+ \[ 'batch', 1, 28, 28 \] 10$/m);
+    expect(existsSync(path.join(app, 'student.onnx'))).toBe(true);
     // engine: the loss goes down
-    const losses = outputs[3]!.trim().split('\n').map((l) => Number(l.split(' ')[1]));
+    const losses = outputs[4]!.trim().split('\n').map((l) => Number(l.split(' ')[1]));
     expect(losses[1]!).toBeLessThan(losses[0]!);
   });
 

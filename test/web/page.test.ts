@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticHfModel } from '../../src/arch/hf-synthetic.js';
 import { llama, vit } from '../../src/arch/index.js';
@@ -20,8 +19,7 @@ import { argmaxRows, engineLogits, ortLogits } from '../export/helpers.js';
 import { available } from '../requirements.js';
 import { llamaJson } from '../llm/helpers.js';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
-import { decodeSample, SAMPLE_FILE } from '../../web/src/data/sample-format.js';
-import { gunzipSync } from 'node:zlib';
+import { digitPng, readBuiltSample } from '../../web/scripts/sample-images.js';
 import { buildPage, openPage, SCREENSHOTS, servePage, type Served } from '../../web/scripts/chromium.js';
 import onnxProto from 'onnx-proto';
 
@@ -155,11 +153,9 @@ describe.skipIf(!available('chromium'))('the browser page in Chromium', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, '3-trained.png'), fullPage: true });
 
     // A test digit from the sample, as a PNG a user would drop.
-    const sample = decodeSample(gunzipSync(readFileSync(path.join(REPO_ROOT, 'web/public', SAMPLE_FILE))));
-    const png = new PNG({ width: 28, height: 28 });
-    for (let p = 0; p < 784; p++) png.data.set([sample.test.images[p]!, sample.test.images[p]!, sample.test.images[p]!, 255], 4 * p);
+    const sample = readBuiltSample();
     const digit = tmp.file('digit.png');
-    writeFileSync(digit, PNG.sync.write(png));
+    writeFileSync(digit, digitPng(sample.test, 0));
     await page.setInputFiles('#predict-file', digit);
     await page.waitForSelector('#prediction li');
     const top = (await page.textContent('#prediction li'))!.trim().split(/\s+/)[0]!;
@@ -188,21 +184,16 @@ describe.skipIf(!available('chromium'))('the browser page in Chromium', () => {
 
   it('fine-tunes on dropped image folders (one per class)', async () => {
     // Two classes of MNIST digits as PNG files in class folders, as a user would drop them.
-    const sample = decodeSample(gunzipSync(readFileSync(path.join(REPO_ROOT, 'web/public', SAMPLE_FILE))));
+    const sample = readBuiltSample();
     const root = tmp.file('my-images');
     const counts = new Map<number, number>();
     for (let i = 0; i < sample.train.labels.length; i++) {
       const label = sample.train.labels[i]!;
       if (label > 1 || (counts.get(label) ?? 0) >= 40) continue;
       counts.set(label, (counts.get(label) ?? 0) + 1);
-      const png = new PNG({ width: 28, height: 28 });
-      for (let p = 0; p < 784; p++) {
-        const v = sample.train.images[i * 784 + p]!;
-        png.data.set([v, v, v, 255], 4 * p);
-      }
       const dir = path.join(root, label === 0 ? 'zero' : 'one');
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, `${i}.png`), PNG.sync.write(png));
+      writeFileSync(path.join(dir, `${i}.png`), digitPng(sample.train, i));
     }
     const page = await openPage(served, errors);
     await selectInPage(page, '#teacher-files', TEACHER, STUDENT);
