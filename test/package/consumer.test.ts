@@ -73,11 +73,11 @@ beforeAll(() => {
 describe('the packed tarball', () => {
   it('holds what a user needs and nothing else', () => {
     const list = run('tar', ['-tzf', tarball], { cwd: tmp.dir }).stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const f of ['package.json', 'README.md', 'bin/wsel.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/engine/parallel-worker.js',
+    for (const f of ['package.json', 'README.md', 'bin/wsel.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/engine/node/worker-entry.js',
       'teachers/vit_fmnist.safetensors', 'native/binding.gyp', 'native/src/wsel_blas.c', 'scripts/build-native.mjs', 'bench/train_reference.py']) {
       expect(list, f).toContain(f);
     }
-    const unwanted = list.filter((f) => /^(src|test|experiments|runs)\/|\.map$|\.py$/.test(f) && f !== 'bench/train_reference.py');
+    const unwanted = list.filter((f) => /^(src|test|experiments|runs|web)\/|\.map$|\.py$/.test(f) && f !== 'bench/train_reference.py');
     expect(unwanted).toEqual([]);
     expect(list.length).toBeLessThan(400);
   });
