@@ -34,7 +34,7 @@ beforeAll(() => {
 
 describe('selection over sources and sinks', () => {
   it('a ViT file teacher: the same student, shards, index and record as select() writes to disk', () => {
-    const options = { arch: 'vit' as const, student: { embed_dim: 32, depth: 2 }, maxShardSize: 20_000 };
+    const options = { arch: 'vit' as const, student: { embed_dim: 32, num_heads: 2, depth: 2 }, maxShardSize: 20_000 };
     const outDir = tmp.file('vit-disk');
     fs.mkdirSync(outDir);
     const disk = select({ ...options, teacher: vitTeacher, out: path.join(outDir, 'student.safetensors') });
