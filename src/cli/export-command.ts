@@ -46,10 +46,11 @@ Examples:
   wsel export --checkpoint teachers/vit_fmnist.safetensors --out vit_fmnist.onnx --dtype f16
   wsel export --checkpoint model.safetensors --data ./my_images --out model.onnx
 
-Run it with onnxruntime (npm install onnxruntime-node):
+Run it with onnxruntime (npm install onnxruntime-node --onnxruntime-node-install=skip):
   const session = await ort.InferenceSession.create('student.onnx');
   const { logits } = await session.run({ input: new ort.Tensor('float32', x, [n, c, h, w]) });
-or with wsel: wsel predict --checkpoint student.onnx --runtime onnx (see wsel predict --help).`)
+x is the images prepared as the metadata's "preprocessing" says; the README's "Deploying the student"
+has a complete example that classifies PNG files.`)
     .action(async (flags: ExportFlags) => {
       parseChoice('--format', flags.format, ['onnx']);
       const dtype = parseChoice('--dtype', flags.dtype, ['f32', 'f16'] as const);
