@@ -1,16 +1,23 @@
 // GEMM throughput on the shapes of one ViT-Tiny training step (3200 token rows = 50 images x 64
 // patches, width 192, MLP 768, 3 heads of 64), for the scalar TypeScript kernel, the WebAssembly
-// SIMD kernel, the OpenBLAS addon (1 thread and its default count) and PyTorch's torch.mm /
-// torch.bmm measured in the same run. Prints figures; asserts nothing.
+// SIMD kernel (one thread, and split over the engine's thread pool), the OpenBLAS addon (1 thread
+// and its default count) and PyTorch's torch.mm / torch.bmm measured in the same run. Prints
+// figures; asserts nothing.
 //
 //   npm run bench:gemm            (or: npx tsx bench/gemm.ts)
 //   WSEL_TORCH_PYTHON=...         Python with torch (default: Debian's /usr/bin/python3)
 //   WSEL_BENCH_SECONDS=0.3        minimum time spent per measurement
 import { spawnSync } from 'node:child_process';
-import {
-  loadOpenBlasAddon, typescriptSgemmBatched, wasmSgemmBatched, type OpenBlasAddon,
-} from '../src/engine/blas.js';
-import { wasmUnavailableReason } from '../src/engine/blas-wasm.js';
+import { availableParallelism } from 'node:os';
+import { typescriptBackend, wasmBackend } from '../src/engine/blas.js';
+import { wasmUnavailableReason } from '../src/engine/gemm/wasm.js';
+import { loadOpenBlasAddon, type OpenBlasAddon } from '../src/engine/node/openblas.js';
+import { nodeThreads } from '../src/engine/node/threads.js';
+import { allocF32 } from '../src/engine/shared.js';
+import { configureThreads, initThreads, setParallelThreshold } from '../src/engine/threads/pool.js';
+
+const typescriptSgemmBatched = typescriptBackend.sgemmBatched;
+const wasmSgemmBatched = wasmBackend.sgemmBatched;
 
 interface Shape {
   label: string;
@@ -58,9 +65,12 @@ function timeIt(fn: () => void): number {
 function operands(s: Shape) {
   const [aRows, aCols] = s.transA ? [s.k, s.m] : [s.m, s.k];
   const [bRows, bCols] = s.transB ? [s.n, s.k] : [s.k, s.n];
-  const a = new Float32Array(aRows * aCols * s.count).map(() => Math.random() - 0.5);
-  const b = new Float32Array(bRows * bCols * s.count).map(() => Math.random() - 0.5);
-  const c = new Float32Array(s.m * s.n * s.count);
+  // On shared memory, so the thread pool can split the product.
+  const a = allocF32(aRows * aCols * s.count);
+  const b = allocF32(bRows * bCols * s.count);
+  for (let i = 0; i < a.length; i++) a[i] = Math.random() - 0.5;
+  for (let i = 0; i < b.length; i++) b[i] = Math.random() - 0.5;
+  const c = allocF32(s.m * s.n * s.count);
   return { a, b, c, lda: aCols, ldb: bCols, sA: aRows * aCols, sB: bRows * bCols, sC: s.m * s.n };
 }
 
@@ -117,9 +127,15 @@ const loaded = loadOpenBlasAddon();
 const addon = 'addon' in loaded ? loaded.addon : undefined;
 const threads = addon?.getThreads() ?? 1;
 
+const poolThreads = configureThreads(nodeThreads, availableParallelism()).wanted;
+await initThreads();
+// One thread: the pool never splits; then split whatever is big enough to pay.
+const threshold = setParallelThreshold(Number.POSITIVE_INFINITY);
 const ts = SHAPES.map((s) => gflops(s, typescriptSgemmBatched));
 const wasmReason = wasmUnavailableReason();
 const wasm = wasmReason === undefined ? SHAPES.map((s) => gflops(s, wasmSgemmBatched)) : undefined;
+setParallelThreshold(threshold);
+const wasmN = wasmReason === undefined ? SHAPES.map((s) => gflops(s, wasmSgemmBatched)) : undefined;
 let blas1: number[] | undefined;
 let blasN: number[] | undefined;
 if (addon !== undefined) {
@@ -140,11 +156,11 @@ const tN = 'gflops' in torchN ? torchN.gflops : undefined;
 console.log(`GEMM GFLOP/s, float32, row-major (fastest of >= 3 calls over >= ${minSeconds}s, after a warm-up call)`);
 console.log(`node ${process.version}; OpenBLAS addon: ${'reason' in loaded ? loaded.reason : `loaded, default ${threads} threads`}; ` +
   `WebAssembly SIMD: ${wasmReason ?? 'ok'}; torch: ${'version' in torch1 ? torch1.version : torch1.error}`);
-const head = ['shape', 'm x n x k', 'TS 1T', 'wasm 1T', 'OpenBLAS 1T', `OpenBLAS ${threads}T`, 'torch 1T',
-  `torch ${threads}T`, 'TS/torch 1T', 'wasm/torch 1T', `OpenBLAS/torch ${threads}T`];
+const head = ['shape', 'm x n x k', 'TS 1T', 'wasm 1T', `wasm ${poolThreads}T`, 'OpenBLAS 1T', `OpenBLAS ${threads}T`, 'torch 1T',
+  `torch ${threads}T`, 'wasm/torch 1T', `wasm/OpenBLAS ${threads}T`, `OpenBLAS/torch ${threads}T`];
 const rows = SHAPES.map((s, i) => [
-  s.label, `${s.m}x${s.n}x${s.k}`, fmt(ts[i], 2), fmt(wasm?.[i]), fmt(blas1?.[i]), fmt(blasN?.[i]), fmt(t1?.[i]),
-  fmt(tN?.[i]), ratio(ts[i], t1?.[i]), ratio(wasm?.[i], t1?.[i]), ratio(blasN?.[i], tN?.[i]),
+  s.label, `${s.m}x${s.n}x${s.k}`, fmt(ts[i], 2), fmt(wasm?.[i]), fmt(wasmN?.[i]), fmt(blas1?.[i]), fmt(blasN?.[i]), fmt(t1?.[i]),
+  fmt(tN?.[i]), ratio(wasm?.[i], t1?.[i]), ratio(wasmN?.[i], blasN?.[i]), ratio(blasN?.[i], tN?.[i]),
 ]);
 const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
 const line = (r: string[]) => r.map((x, j) => (j < 2 ? x.padEnd(widths[j]!) : x.padStart(widths[j]!))).join('  ');

@@ -48,6 +48,12 @@ export {
   type ClassProbability, type Prediction, type PredictInputs, type PredictOptions, type PredictResult, type RecordedPreprocess,
 } from './training/index.js';
 
+// Export: a trained checkpoint as an ONNX file (`wsel export`), or a model to ONNX bytes (portable).
+export { exportCheckpoint, type ExportRequest, type ExportResult } from './export/node.js';
+export {
+  exportOnnx, preprocessingOf, ExportError, type OnnxExport, type OnnxExportOptions, type Preprocessing, type WeightDType,
+} from './export/index.js';
+
 // The training engine (tensors, autograd, ops, layers, optimizers), also importable as 'wsel/engine'.
 export * as engine from './engine/index.js';
 

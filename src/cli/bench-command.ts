@@ -1,100 +1,81 @@
-// `wsel bench train`: one AdamW training step at batch 64 on fixed workloads, our engine against PyTorch
-// (bench/train_reference.py under Debian's /usr/bin/python3) in the same run. Each side runs in its own
-// process so that peak RSS is its own. Prints figures; asserts nothing.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// `wsel bench train`: one AdamW training step at batch 64 on fixed workloads, the engine (each
+// matrix-product backend) against PyTorch (each thread configuration, bench/train_reference.py under
+// Debian's /usr/bin/python3) in the same run. Prints figures; asserts nothing.
 import { Command } from 'commander';
 import { parseIntArg, UsageError } from './common.js';
-
-const TORCH_PYTHON = '/usr/bin/python3';
-const REFERENCE = fileURLToPath(new URL('../../bench/train_reference.py', import.meta.url));
-const WSEL_BIN = fileURLToPath(new URL('../../bin/wsel.js', import.meta.url));
-
-interface Side {
-  msPerStepMedian: number;
-  cpuMsPerStepMedian: number;
-  peakRssMiB: number;
-  threads: number;
-}
 
 interface BenchFlags {
   workload: string;
   steps: string;
   warmup: string;
-  threads: string;
+  rounds: string;
+  profileSteps: string;
+  backends?: string;
+  threads?: string;
   torch: boolean;
   json?: boolean;
   child?: boolean;
 }
 
-function lastJsonLine<T>(text: string): T {
-  return JSON.parse(text.trim().split('\n').pop()!) as T;
-}
-
-function runOurs(workload: string, steps: number, warmup: number, threads: number) {
-  const args = [WSEL_BIN, 'bench', 'train', '--child', '--workload', workload, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: threads === 1 ? { ...process.env, WSEL_THREADS: '1' } : process.env });
-  if (r.status !== 0) throw new Error(`benchmark child failed: ${r.stderr}`);
-  return lastJsonLine<Side & { backend: string; elementwiseThreads: number; steps: number }>(r.stdout);
-}
-
-function runTorch(workload: string, steps: number, warmup: number, threads: number): (Side & { torch: string }) | string {
-  if (!existsSync(TORCH_PYTHON)) return `${TORCH_PYTHON} not found`;
-  const r = spawnSync(TORCH_PYTHON, [REFERENCE, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), workload], { encoding: 'utf8' });
-  if (r.status !== 0) return `PyTorch reference failed: ${(r.stderr || '').trim().split('\n').pop()}`;
-  return lastJsonLine(r.stdout);
-}
+const BACKENDS = ['openblas', 'wasm', 'typescript'];
 
 export function benchCommand(): Command {
   const bench = new Command('bench').summary('benchmarks that print measured figures');
   bench.addCommand(new Command('train')
-    .summary('ms/step and peak RSS of one training step, against PyTorch in the same run')
+    .summary('one training step: the engine against PyTorch at its fastest, in the same run')
     .description('Time one AdamW training step at batch 64 on random data (median over the timed steps after\n'
-      + 'warm-up) and report peak RSS, for our engine and, where /usr/bin/python3 has torch, the same\n'
-      + 'workload in PyTorch, with the ratio. Workloads: vit_tiny_28 (ViT, 28x28x1, patch 4, width 192, depth\n'
-      + '12, 3 heads) and convnext_femto_32 (ConvNeXt, 32x32x3, depths 2,2,6,2, dims 48,96,192,384).\n'
-      + 'CPU time per step is printed too: on a busy machine it is steadier than wall time.')
+      + 'warm-up) for the engine on each matrix-product backend and for the same workload in PyTorch\n'
+      + '(/usr/bin/python3 with torch) under each of its thread configurations: its default,\n'
+      + 'torch.set_num_threads(1 and 2), each with OpenBLAS on its own threads or on one. Sides run in their\n'
+      + 'own processes, interleaved over --rounds, so load from other work falls on all alike. The table\n'
+      + 'gives ms/step, CPU time, effective GFLOP/s (the step\'s FLOPs are computed from the op shapes), the\n'
+      + 'share of the step spent in matrix products (from profiled steps run after the timed ones: the\n'
+      + 'engine\'s timers, torch.profiler) and peak RSS, then the ratios to PyTorch\'s fastest\n'
+      + 'configuration and between the backends.\n\n'
+      + 'Workloads: vit_tiny_28 (ViT, 28x28x1, patch 4, width 192, depth 12, 3 heads) and\n'
+      + 'convnext_femto_32 (ConvNeXt, 32x32x3, depths 2,2,6,2, dims 48,96,192,384).')
     .option('--workload <name>', 'vit_tiny_28, convnext_femto_32 or all', 'all')
-    .option('--steps <n>', 'timed steps (at least 10 for a stable median)', '10')
+    .option('--backends <list>', 'engine backends to run, comma-separated: openblas, wasm, typescript (default: openblas,wasm; wasm alone without the addon)')
+    .option('--steps <n>', 'timed steps per process', '10')
     .option('--warmup <n>', 'untimed steps first', '2')
-    .option('--threads <n>', 'threads for both sides (BLAS, and our elementwise helper thread)', '2')
+    .option('--rounds <n>', 'interleaved rounds of every side', '2')
+    .option('--profile-steps <n>', 'profiled steps after the timed ones (0: no matrix-product share)', '2')
+    .option('--threads <n>', 'threads of the engine (its kernels and OpenBLAS; default: all cores)')
     .option('--no-torch', 'skip the PyTorch side')
     .option('--json', 'print the results as JSON')
     .addOption(new Command().createOption('--child', 'run one workload in this process and print JSON').hideHelp())
-    .addHelpText('after', '\nExamples:\n  wsel bench train --workload vit_tiny_28\n  WSEL_BLAS=wasm wsel bench train --no-torch   # the portable backend\n')
+    .addHelpText('after', '\nExamples:\n  npm run bench:train                                # everything, one table\n'
+      + '  wsel bench train --workload vit_tiny_28 --rounds 1\n'
+      + '  wsel bench train --backends wasm --no-torch        # the portable backend alone\n')
     .action(async (flags: BenchFlags) => {
-      const { benchTrain, TRAIN_WORKLOADS } = await import('../engine/bench-train.js');
+      const { TRAIN_WORKLOADS } = await import('../bench/train.js');
       const steps = parseIntArg('--steps', flags.steps, 1);
       const warmup = parseIntArg('--warmup', flags.warmup, 0);
-      const threads = parseIntArg('--threads', flags.threads, 1);
-      const names = flags.workload === 'all' ? Object.keys(TRAIN_WORKLOADS) : [flags.workload];
-      for (const name of names) {
+      const rounds = parseIntArg('--rounds', flags.rounds, 1);
+      const profileSteps = parseIntArg('--profile-steps', flags.profileSteps, 0);
+      const threads = flags.threads === undefined ? undefined : parseIntArg('--threads', flags.threads, 1);
+      const workloads = flags.workload === 'all' ? Object.keys(TRAIN_WORKLOADS) : [flags.workload];
+      for (const name of workloads) {
         if (!TRAIN_WORKLOADS[name]) throw new UsageError(`unknown workload "${name}"; known: ${Object.keys(TRAIN_WORKLOADS).join(', ')}`);
       }
       if (flags.child) {
-        if (threads > 1) await (await import('../engine/parallel.js')).initParallel();
-        process.stdout.write(`${JSON.stringify(benchTrain({ workload: names[0]!, steps, warmup, threads }))}\n`);
+        const { benchTrain } = await import('../bench/train.js');
+        process.stdout.write(`${JSON.stringify(await benchTrain({ workload: workloads[0]!, steps, warmup, profileSteps }))}\n`);
         return;
       }
-      const results = [];
-      for (const name of names) {
-        const ours = runOurs(name, steps, warmup, threads);
-        const torch = flags.torch ? runTorch(name, steps, warmup, threads) : 'skipped (--no-torch)';
-        const ratio = typeof torch === 'string' ? null : ours.msPerStepMedian / torch.msPerStepMedian;
-        results.push({ workload: name, ours, torch, ratio });
-        if (flags.json) continue;
-        process.stdout.write(`${name}: wsel  ${ours.msPerStepMedian.toFixed(1)} ms/step (median of ${ours.steps}; CPU ${ours.cpuMsPerStepMedian.toFixed(0)} ms), `
-          + `peak RSS ${ours.peakRssMiB.toFixed(0)} MiB, BLAS ${ours.backend} x${ours.threads}, elementwise x${ours.elementwiseThreads}\n`);
-        if (typeof torch === 'string') {
-          process.stdout.write(`${name}: PyTorch ${torch}\n`);
-          continue;
-        }
-        process.stdout.write(`${name}: torch ${torch.msPerStepMedian.toFixed(1)} ms/step (median of ${steps}; CPU ${torch.cpuMsPerStepMedian.toFixed(0)} ms), `
-          + `peak RSS ${torch.peakRssMiB.toFixed(0)} MiB, torch ${torch.torch} x${torch.threads}\n`);
-        process.stdout.write(`${name}: ratio wsel/torch = ${ratio!.toFixed(2)} (CPU time ratio ${(ours.cpuMsPerStepMedian / torch.cpuMsPerStepMedian).toFixed(2)})\n`);
-      }
-      if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      const backends = flags.backends === undefined ? await defaultBackends() : flags.backends.split(',').map((b) => b.trim());
+      for (const b of backends) if (!BACKENDS.includes(b)) throw new UsageError(`--backends: unknown backend "${b}"; known: ${BACKENDS.join(', ')}`);
+      const { compareTrain, formatCompare } = await import('../bench/compare.js');
+      const result = compareTrain({
+        workloads, backends, steps, warmup, rounds, profileSteps, torch: flags.torch, ...(threads !== undefined ? { threads } : {}),
+        progress: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatCompare(result));
     }));
   return bench;
+}
+
+async function defaultBackends(): Promise<string[]> {
+  const { loadOpenBlasAddon } = await import('../engine/node/openblas.js');
+  return 'addon' in loadOpenBlasAddon() ? ['openblas', 'wasm'] : ['wasm'];
 }

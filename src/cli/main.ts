@@ -1,12 +1,14 @@
 // The `wsel` command line: one subcommand per module, errors turned into messages and exit codes.
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, WselError } from '../errors.js';
+import { installNodeEngine } from '../engine/node/install.js';
 import { VERSION } from '../version.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { infoCommand } from './info-command.js';
 import { evalCommand } from './eval-command.js';
 import { experimentCommand } from './experiment-command.js';
+import { exportCommand } from './export-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { predictCommand } from './predict-command.js';
 import { pruneCommand } from './prune-command.js';
@@ -27,7 +29,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), predictCommand(), pruneCommand(), demoCommand(), experimentCommand(), reportCommand(), benchCommand(), infoCommand()]) {
+  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), predictCommand(), pruneCommand(), exportCommand(), demoCommand(), experimentCommand(), reportCommand(), benchCommand(), infoCommand()]) {
     reflowDescriptions(command);
     program.addCommand(command.exitOverride());
   }
@@ -37,6 +39,7 @@ export function buildProgram(): Command {
 /** Known failures print one clear line; anything else is a bug and keeps its stack trace. */
 export async function run(argv: string[]): Promise<number> {
   try {
+    installNodeEngine(process.env);
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (e) {

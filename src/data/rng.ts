@@ -1,8 +1,8 @@
-// A small seeded RNG for the data pipeline (xoshiro128** seeded through splitmix32).
-// Kept local to src/data so shuffles and augmentations are reproducible without depending on the engine.
+// Seeded random numbers: the xoshiro128** core shared with the engine (engine/random.ts), and the data
+// pipeline's generator, seeded from (seed, keys) so shuffles and augmentations are reproducible.
 
 /** splitmix32 step: a good 32-bit mixer for turning keys into well-spread state words. */
-function mix32(x: number): number {
+export function mix32(x: number): number {
   x = (x + 0x9e3779b9) | 0;
   let z = x;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
@@ -17,10 +17,11 @@ function words(key: number): [number, number] {
 }
 
 /**
- * Deterministic pseudo-random generator. `new Rng(seed, ...keys)` derives an independent stream from the
- * seed and any integer keys (e.g. epoch, batch index), so random access to a stream needs no replay.
+ * xoshiro128** (32-bit arithmetic only) with 53-bit floats and Box-Muller normals: the generator core
+ * of the data pipeline and of the engine (engine/random.ts), which differ only in how they seed it
+ * and in their integer rules.
  */
-export class Rng {
+export class Xoshiro128 {
   private s0: number;
   private s1: number;
   private s2: number;
@@ -28,17 +29,8 @@ export class Rng {
   /** Cached second value of a Box-Muller pair. */
   private spare: number | null = null;
 
-  constructor(seed: number, ...keys: number[]) {
-    let h = 0x243f6a88;
-    for (const k of [seed, ...keys]) {
-      const [lo, hi] = words(k);
-      h = mix32(h ^ lo);
-      h = mix32(h ^ hi);
-    }
-    this.s0 = mix32(h);
-    this.s1 = mix32(this.s0 ^ 0x1);
-    this.s2 = mix32(this.s1 ^ 0x2);
-    this.s3 = mix32(this.s2 ^ 0x3);
+  constructor(s0: number, s1: number, s2: number, s3: number) {
+    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1; // all-zero state is a fixed point
   }
 
@@ -62,17 +54,7 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  /** Uniform integer in [0, n), unbiased (rejection sampling), for 1 <= n <= 2^32. */
-  int(n: number): number {
-    if (!(n >= 1 && n <= 0x100000000) || !Number.isInteger(n)) throw new Error(`Rng.int: bad bound ${n}`);
-    const limit = 0x100000000 - (0x100000000 % n);
-    let r: number;
-    do r = this.nextU32();
-    while (r >= limit);
-    return r % n;
-  }
-
-  /** Standard normal (Box-Muller). */
+  /** Standard normal (Box-Muller, second value cached). */
   normal(): number {
     if (this.spare !== null) {
       const v = this.spare;
@@ -85,6 +67,40 @@ export class Rng {
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
+  }
+}
+
+/** The state words for a seed and integer keys (each split into two 32-bit words, then mixed in). */
+function keyedState(seed: number, keys: readonly number[]): [number, number, number, number] {
+  let h = 0x243f6a88;
+  for (const k of [seed, ...keys]) {
+    const [lo, hi] = words(k);
+    h = mix32(h ^ lo);
+    h = mix32(h ^ hi);
+  }
+  const s0 = mix32(h);
+  const s1 = mix32(s0 ^ 0x1);
+  const s2 = mix32(s1 ^ 0x2);
+  return [s0, s1, s2, mix32(s2 ^ 0x3)];
+}
+
+/**
+ * Deterministic pseudo-random generator. `new Rng(seed, ...keys)` derives an independent stream from the
+ * seed and any integer keys (e.g. epoch, batch index), so random access to a stream needs no replay.
+ */
+export class Rng extends Xoshiro128 {
+  constructor(seed: number, ...keys: number[]) {
+    super(...keyedState(seed, keys));
+  }
+
+  /** Uniform integer in [0, n), unbiased (rejection sampling), for 1 <= n <= 2^32. */
+  int(n: number): number {
+    if (!(n >= 1 && n <= 0x100000000) || !Number.isInteger(n)) throw new Error(`Rng.int: bad bound ${n}`);
+    const limit = 0x100000000 - (0x100000000 % n);
+    let r: number;
+    do r = this.nextU32();
+    while (r >= limit);
+    return r % n;
   }
 
   /** Gamma(shape, 1) by Marsaglia-Tsang; shapes below 1 use the U^(1/a) boost. */

@@ -3,6 +3,7 @@
 // function *accumulates* into its inputs' grads, so fan-out needs no special handling.
 
 import { pool } from './pool.js';
+import { markProfile, profiling, timeBackward } from './profile.js';
 import { allocF32 } from './shared.js';
 import { Tensor, type Node } from './tensor.js';
 
@@ -30,8 +31,17 @@ export function needsGrad(...inputs: readonly (Tensor | null | undefined)[]): bo
   return false;
 }
 
+/** How many of these inputs will receive a gradient (0 while grad mode is off): for FLOP counting. */
+export function gradCount(...inputs: readonly Tensor[]): number {
+  if (!gradEnabled) return 0;
+  let n = 0;
+  for (const t of inputs) if (t.requiresGrad) n++;
+  return n;
+}
+
 /** Attach a backward function to an op's output if any input requires grad. Returns out. */
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: (g: Float32Array) => void): Tensor {
+  if (profiling()) markProfile(op);
   if (!needsGrad(...inputs)) return out;
   out.requiresGrad = true;
   const node: Node = { inputs, backward, op };
@@ -101,6 +111,8 @@ export function backward(root: Tensor, gradOut?: Float32Array): void {
   if (!root.requiresGrad) throw new Error('backward(): tensor does not require grad (no parameter or input reached it)');
   if (gradOut !== undefined && gradOut.length !== root.size) throw new Error('backward(): gradOut has the wrong length');
   const order = topoOrder(root);
+  const timed = profiling();
+  if (timed) markProfile('autograd');
   const g = gradOf(root)!;
   if (gradOut === undefined) {
     for (let i = 0; i < g.length; i++) g[i] += 1;
@@ -111,7 +123,9 @@ export function backward(root: Tensor, gradOut?: Float32Array): void {
     const t = order[i]!;
     const node = t.node;
     if (node === null || t.grad === null) continue;
-    node.backward(t.grad);
+    const grad = t.grad;
+    if (timed) timeBackward(node.op, () => node.backward(grad));
+    else node.backward(grad);
     // The intermediate's gradient has been pushed to its inputs; hand the buffer back right away.
     pool.release(t.grad);
     t.grad = null;

@@ -1,15 +1,26 @@
-// Whether float buffers live on SharedArrayBuffers, so the helper thread of parallel.ts can work on
-// them. Decided once at startup. Opt-in: WSEL_THREADS=2 (the helper was slower than one thread on
-// the shared 2-core machine it was measured on, where it competes with OpenBLAS's spinning threads).
+// Whether float buffers are allocated on SharedArrayBuffers, so that helper threads (threads/pool.ts)
+// can work on them without copies. Off until a thread pool is configured; ordinary and shared buffers
+// are equally fast to compute on.
 
-import { availableParallelism } from 'node:os';
+let shared = false;
 
-const env = Number(process.env['WSEL_THREADS'] ?? '');
-/** Threads for elementwise work (main + helpers). */
-export const WANTED_THREADS = Number.isFinite(env) && env >= 1 ? Math.min(Math.floor(env), 2, availableParallelism()) : 1;
-export const SHARED = WANTED_THREADS > 1 && typeof SharedArrayBuffer === 'function';
+/** Allocate later buffers on shared memory (when the runtime has it). Returns whether it is on. */
+export function setSharedBuffers(on: boolean): boolean {
+  shared = on && typeof SharedArrayBuffer === 'function';
+  return shared;
+}
 
-/** A zeroed Float32Array the helper thread can see (an ordinary one when sharing is off). */
+export function sharedBuffers(): boolean {
+  return shared;
+}
+
+/** A zeroed Float32Array that helper threads can see (an ordinary one while sharing is off). */
 export function allocF32(n: number): Float32Array {
-  return SHARED ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+}
+
+/** Whether a helper thread can see this value (numbers and booleans always; arrays on shared memory). */
+export function visibleToHelpers(value: unknown): boolean {
+  if (!ArrayBuffer.isView(value)) return true;
+  return typeof SharedArrayBuffer === 'function' && value.buffer instanceof SharedArrayBuffer;
 }

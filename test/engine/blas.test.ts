@@ -1,10 +1,12 @@
-import { describe, expect, it, vi } from 'vitest';
-import {
-  blasBackend, loadOpenBlasAddon, setBlasThreads, sgemm, sgemmBatched, typescriptSgemm, typescriptSgemmBatched,
-  wasmSgemm, wasmSgemmBatched,
-} from '../../src/engine/blas.js';
-import { wasmUnavailableReason } from '../../src/engine/blas-wasm.js';
+import { describe, expect, it } from 'vitest';
+import { blasBackend, setBlasThreads, sgemm, sgemmBatched, typescriptBackend, wasmBackend } from '../../src/engine/blas.js';
+import { wasmUnavailableReason } from '../../src/engine/gemm/wasm.js';
+import { blasRequest, chooseBlas } from '../../src/engine/node/install.js';
+import { loadOpenBlasAddon } from '../../src/engine/node/openblas.js';
 import { available } from '../requirements.js';
+
+const { sgemm: typescriptSgemm, sgemmBatched: typescriptSgemmBatched } = typescriptBackend;
+const { sgemm: wasmSgemm, sgemmBatched: wasmSgemmBatched } = wasmBackend;
 
 type Sgemm = typeof sgemm;
 type SgemmBatched = typeof sgemmBatched;
@@ -228,32 +230,21 @@ describe('backend selection', () => {
   });
 
   for (const name of ['typescript', 'wasm'] as const) {
-    it.skipIf(name === 'wasm' && wasmReason !== undefined)(`WSEL_BLAS=${name} forces that kernel`, async () => {
-      vi.resetModules();
-      vi.stubEnv('WSEL_BLAS', name);
-      try {
-        const fresh = await import('../../src/engine/blas.js');
-        expect(fresh.blasBackend()).toMatchObject({ name, threads: 1 });
-        const c = new Float32Array(4).fill(Number.NaN);
-        const x = new Float32Array([1, 2, 3, 4]);
-        fresh.sgemm(false, true, 2, 2, 2, 1, x, 0, 2, x, 0, 2, 0, c, 0, 2);
-        expect(Array.from(c)).toEqual([5, 11, 11, 25]);
-      } finally {
-        vi.unstubAllEnvs();
-        vi.resetModules();
-      }
+    it.skipIf(name === 'wasm' && wasmReason !== undefined)(`WSEL_BLAS=${name} forces that kernel`, () => {
+      const chosen = chooseBlas(blasRequest({ WSEL_BLAS: name }));
+      expect(chosen.backend.name).toBe(name);
+      expect(chosen.reason).toMatch(new RegExp(`WSEL_BLAS=${name}`));
+      const c = new Float32Array(4).fill(Number.NaN);
+      const x = new Float32Array([1, 2, 3, 4]);
+      chosen.backend.sgemm(false, true, 2, 2, 2, 1, x, 0, 2, x, 0, 2, 0, c, 0, 2);
+      expect(Array.from(c)).toEqual([5, 11, 11, 25]);
     });
   }
 
-  it('rejects an unknown WSEL_BLAS value', async () => {
-    vi.resetModules();
-    vi.stubEnv('WSEL_BLAS', 'cublas');
-    try {
-      await expect(import('../../src/engine/blas.js')).rejects.toThrow(/WSEL_BLAS=cublas/);
-    } finally {
-      vi.unstubAllEnvs();
-      vi.resetModules();
-    }
+  it('rejects an unknown WSEL_BLAS value', () => {
+    expect(() => blasRequest({ WSEL_BLAS: 'cublas' })).toThrow(/WSEL_BLAS=cublas/);
+    expect(blasRequest({})).toBe('auto');
+    expect(blasRequest({ WSEL_BLAS: ' OpenBLAS ' })).toBe('openblas');
   });
 
   it('the exported sgemm matches the portable kernel', () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModel, readStateDict, saveModel } from '../../src/engine/serialize.js';
+import { loadModel, readStateDict, saveModel } from '../../src/engine/node/serialize.js';
 import { createModel } from '../../src/models/index.js';
 import { makeTmpDir } from '../helpers.js';
 

@@ -76,11 +76,11 @@ beforeAll(() => {
 describe('the packed tarball', () => {
   it('holds what a user needs and nothing else', () => {
     const list = run('tar', ['-tzf', tarball], { cwd: tmp.dir }).stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const f of ['package.json', 'README.md', 'bin/wsel.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/engine/parallel-worker.js',
+    for (const f of ['package.json', 'README.md', 'bin/wsel.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/engine/node/worker-entry.js',
       'teachers/vit_fmnist.safetensors', 'native/binding.gyp', 'native/src/wsel_blas.c', 'scripts/build-native.mjs', 'bench/train_reference.py']) {
       expect(list, f).toContain(f);
     }
-    const unwanted = list.filter((f) => /^(src|test|experiments|runs)\/|\.map$|\.py$/.test(f) && f !== 'bench/train_reference.py');
+    const unwanted = list.filter((f) => /^(src|test|experiments|runs|web)\/|\.map$|\.py$/.test(f) && f !== 'bench/train_reference.py');
     expect(unwanted).toEqual([]);
     expect(list.length).toBeLessThan(400);
   });
@@ -137,8 +137,11 @@ describe('a project that installed the tarball', () => {
     // predict: five test images of the trained model, each with its label and three classes with probabilities
     expect(outputs[3]!.trim().split('\n')).toHaveLength(5);
     expect(outputs[3]).toMatch(/^test\[0\] \d (\d [01]\.\d{3} ?){3}$/m);
+    // export: an ONNX file taking the run's 28x28 gray images, any batch
+    expect(outputs[4]).toMatch(/^\d+ \[ 'batch', 1, 28, 28 \] 10$/m);
+    expect(existsSync(path.join(app, 'student.onnx'))).toBe(true);
     // engine: the loss goes down
-    const losses = outputs[4]!.trim().split('\n').map((l) => Number(l.split(' ')[1]));
+    const losses = outputs[5]!.trim().split('\n').map((l) => Number(l.split(' ')[1]));
     expect(losses[1]!).toBeLessThan(losses[0]!);
   });
 

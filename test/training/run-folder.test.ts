@@ -89,8 +89,10 @@ describe('resume from the recorded settings', () => {
     const base = ['--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--eval-size', '100', '--steps', '6', '--batch-size', '16'];
     const reference = tmp.file('cli-reference');
     expect(wsel('train', ...base, '--out', reference).code).toBe(0);
-    // Interrupt after step 2 through the library, with exactly the options the command line passes.
+    // Interrupt after step 2 through the library, with exactly the options the command line passes, on the
+    // engine the command line sets up (the same matrix-product backend and threads).
     const stop = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+      (await import('./src/engine/node/install.ts')).installNodeEngine(process.env);
       const { train } = await import('./src/training/trainer.ts');
       await train({ family: 'vit', config: ${CONFIG}, data: 'mnist', trainSize: 64, evalSize: 100, steps: 6, batchSize: 16, out: ${JSON.stringify(out)}, stopAfterSteps: 2 });
     `], { cwd: REPO_ROOT, encoding: 'utf8' });

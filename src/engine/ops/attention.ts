@@ -3,11 +3,12 @@
 // through offsets and leading dimensions handed to sgemm — a packed (B, T, 3*D) qkv projection is
 // never split or permuted.
 
-import { gradOf, gradTarget, record } from '../autograd.js';
+import { gradCount, gradOf, gradTarget, record } from '../autograd.js';
 import { sgemmBatched } from '../blas.js';
+import { countFlops, profiling } from '../profile.js';
 import { pool, scratch } from '../pool.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
-import { softmaxRows } from './activation.js';
+import { parallelFor } from '../threads/pool.js';
 
 /** Where head (b, h) of an operand lives: offset base + b*bStride + h*hStride, row stride ld. */
 interface HeadLayout {
@@ -26,22 +27,32 @@ interface AttnDims {
   scale: number;
 }
 
-// Heads are processed one at a time, each as one batched GEMM over the batch (stride bStride), so
-// there are 2 (forward) and 4 (backward) BLAS calls per head rather than per (sample, head).
+// Products go one head at a time, each as one batched GEMM over the batch (stride bStride), so there
+// are 2 (forward) and 4 (backward) BLAS calls per head rather than per (sample, head); the softmax and
+// its backward run once over the rows of every head, split across the thread pool.
 const hoff = (l: HeadLayout, h: number): number => l.base + h * l.hStride;
+
+// Rough nanoseconds per score of the softmax row kernels (an exp each), for the thread pool.
+const SOFTMAX_COST = 12;
 
 function attnForward(d: AttnDims, qd: Float32Array, ql: HeadLayout, kd: Float32Array, kl: HeadLayout,
   vd: Float32Array, vl: HeadLayout, od: Float32Array, ol: HeadLayout, probs: Float32Array): void {
   const { batch, heads, tq, tk, hd, scale } = d;
   const ps = heads * tq * tk; // probs stride between samples; layout (B, H, Tq, Tk)
   for (let h = 0; h < heads; h++) {
-    const p0 = h * tq * tk;
     sgemmBatched(batch, ql.bStride, kl.bStride, ps, false, true, tq, tk, hd, scale,
-      qd, hoff(ql, h), ql.ld, kd, hoff(kl, h), kl.ld, 0, probs, p0, tk);
-    for (let b = 0; b < batch; b++) softmaxRows(probs, p0 + b * ps, tq, tk, tk);
-    sgemmBatched(batch, ps, vl.bStride, ol.bStride, false, false, tq, hd, tk, 1,
-      probs, p0, tk, vd, hoff(vl, h), vl.ld, 0, od, hoff(ol, h), ol.ld);
+      qd, hoff(ql, h), ql.ld, kd, hoff(kl, h), kl.ld, 0, probs, h * tq * tk, tk);
   }
+  parallelFor('softmaxRows', [probs, 0, tk, tk], batch * heads * tq, { cost: SOFTMAX_COST * tk });
+  for (let h = 0; h < heads; h++) {
+    sgemmBatched(batch, ps, vl.bStride, ol.bStride, false, false, tq, hd, tk, 1,
+      probs, h * tq * tk, tk, vd, hoff(vl, h), vl.ld, 0, od, hoff(ol, h), ol.ld);
+  }
+}
+
+/** FLOPs of one of attention's products (q k^T, or p v): 2 * B * H * Tq * Tk * hd. */
+function attnFlops(d: AttnDims): number {
+  return 2 * d.batch * d.heads * d.tq * d.tk * d.hd;
 }
 
 /** Gradients into gq/gk/gv; beta 0 overwrites (fresh buffers whose head regions tile them exactly). */
@@ -50,34 +61,27 @@ function attnBackward(d: AttnDims, g: Float32Array, ol: HeadLayout, probs: Float
   gq: Float32Array | null, gk: Float32Array | null, gv: Float32Array | null, beta: number): void {
   const { batch, heads, tq, tk, hd, scale } = d;
   const ps = heads * tq * tk;
-  const ds = tq * tk;
-  const dp = pool.alloc(batch * ds);
+  for (let h = 0; h < heads && gv; h++) {
+    sgemmBatched(batch, ps, ol.bStride, vl.bStride, true, false, tk, hd, tq, 1,
+      probs, h * tq * tk, tk, g, hoff(ol, h), ol.ld, beta, gv, hoff(vl, h), vl.ld);
+  }
+  if (!gq && !gk) return;
+  // dP = dO v^T, then dS = P * (dP - rowsum(dP * P)), laid out like probs.
+  const dp = pool.alloc(batch * ps);
+  for (let h = 0; h < heads; h++) {
+    sgemmBatched(batch, ol.bStride, vl.bStride, ps, false, true, tq, tk, hd, 1,
+      g, hoff(ol, h), ol.ld, vd, hoff(vl, h), vl.ld, 0, dp, h * tq * tk, tk);
+  }
+  parallelFor('softmaxBackwardRows', [dp, probs, tk], batch * heads * tq, { cost: 2 * tk });
   for (let h = 0; h < heads; h++) {
     const p0 = h * tq * tk;
-    if (gv) {
-      sgemmBatched(batch, ps, ol.bStride, vl.bStride, true, false, tk, hd, tq, 1,
-        probs, p0, tk, g, hoff(ol, h), ol.ld, beta, gv, hoff(vl, h), vl.ld);
-    }
-    if (!gq && !gk) continue;
-    // dP = dO v^T, then dS = P * (dP - rowsum(dP * P)).
-    sgemmBatched(batch, ol.bStride, vl.bStride, ds, false, true, tq, tk, hd, 1,
-      g, hoff(ol, h), ol.ld, vd, hoff(vl, h), vl.ld, 0, dp, 0, tk);
-    for (let b = 0; b < batch; b++) {
-      for (let r = 0; r < tq; r++) {
-        const rb = b * ds + r * tk;
-        const pb = p0 + b * ps + r * tk;
-        let dot = 0;
-        for (let j = 0; j < tk; j++) dot += dp[rb + j]! * probs[pb + j]!;
-        for (let j = 0; j < tk; j++) dp[rb + j] = probs[pb + j]! * (dp[rb + j]! - dot);
-      }
-    }
     if (gq) {
-      sgemmBatched(batch, ds, kl.bStride, ql.bStride, false, false, tq, hd, tk, scale,
-        dp, 0, tk, kd, hoff(kl, h), kl.ld, beta, gq, hoff(ql, h), ql.ld);
+      sgemmBatched(batch, ps, kl.bStride, ql.bStride, false, false, tq, hd, tk, scale,
+        dp, p0, tk, kd, hoff(kl, h), kl.ld, beta, gq, hoff(ql, h), ql.ld);
     }
     if (gk) {
-      sgemmBatched(batch, ds, ql.bStride, kl.bStride, true, false, tk, hd, tq, scale,
-        dp, 0, tk, qd, hoff(ql, h), ql.ld, beta, gk, hoff(kl, h), kl.ld);
+      sgemmBatched(batch, ps, ql.bStride, kl.bStride, true, false, tk, hd, tq, scale,
+        dp, p0, tk, qd, hoff(ql, h), ql.ld, beta, gk, hoff(kl, h), kl.ld);
     }
   }
   pool.release(dp);
@@ -108,6 +112,11 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const probs = scratch(batch * heads * tq * tk);
   const qd = q.data; const kd = k.data; const vd = v.data;
   attnForward(d, qd, ql, kd, kl, vd, kl, out.data, ql, probs);
+  if (profiling()) {
+    // Backward: dV = P^T dO, dP = dO V^T (for dQ or dK), dQ = dS K, dK = dS^T Q.
+    const gq = gradCount(q), gk = gradCount(k);
+    countFlops(2 * attnFlops(d), attnFlops(d) * (gradCount(v) + (gq + gk > 0 ? 1 : 0) + gq + gk));
+  }
   return record(out, 'sdpa', [q, k, v], (g) => {
     attnBackward(d, g, ql, probs, qd, ql, kd, kl, vd, kl, gradOf(q), gradOf(k), gradOf(v), 1);
   });
@@ -132,6 +141,7 @@ export function multiHeadAttention(qkv: Tensor, numHeads: number, opts: { scale?
   const probs = scratch(batch * numHeads * t * t);
   const xd = qkv.data;
   attnForward(d, xd, ql, xd, kl, xd, vl, out.data, ol, probs);
+  if (profiling()) { const f = attnFlops(d); countFlops(2 * f, 4 * f * gradCount(qkv)); }
   return record(out, 'multiHeadAttention', [qkv], (g) => {
     const gx = gradTarget(qkv)!;
     attnBackward(d, g, ol, probs, xd, ql, xd, kl, xd, vl, gx.buf, gx.buf, gx.buf, gx.fresh ? 0 : 1);

@@ -4,10 +4,13 @@
 // the stride == kernel case (ViT patch embedding, ConvNeXt stem and downsampling) as a gather plus
 // one GEMM over all patches of the batch.
 
-import { gradOf, record } from '../autograd.js';
+import { gradCount, gradOf, gradTarget, record } from '../autograd.js';
+import { dwBackwardInputScatter, type DwGeom } from '../kernels/depthwise.js';
 import { sgemm } from '../blas.js';
+import { countFlops, profiling } from '../profile.js';
 import { pool, scratch } from '../pool.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
+import { parallelFor } from '../threads/pool.js';
 import { linear } from './matmul.js';
 import { permute, reshape } from './shape.js';
 
@@ -100,6 +103,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
     }
   }
   pool.release(col);
+  if (profiling()) { const f = 2 * b * cout * hwo * kk; countFlops(f, f * gradCount(x, weight)); }
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, 'conv2d', inputs, (g) => {
     const gx = gradOf(x);
@@ -129,174 +133,6 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
   });
 }
 
-/** Geometry of a channels-last depthwise convolution. */
-interface DwGeom {
-  b: number; h: number; w: number; c: number; kh: number; kw: number; s: number; p: number; ho: number; wo: number;
-}
-
-// The kernels are standalone functions over their arguments (loops in an op body would read buffers
-// through the closure context shared with the backward function). Each keeps four channels of
-// output in local accumulators while it walks the taps, so a multiply-add costs two loads instead
-// of three loads and a store.
-
-/**
- * out[o + ch] (=|+=) sum_t src[srcOff[t] + ch] * wt[wOff[t] + ch] over nt taps, ch < c, starting
- * from init[ch] (bias) or 0.
- */
-function tapSum(src: Float32Array, wt: Float32Array, srcOff: Int32Array, wOff: Int32Array, nt: number,
-  c: number, out: Float32Array, o: number, init: Float32Array | null, accumulate: boolean): void {
-  let ch = 0;
-  for (; ch + 4 <= c; ch += 4) {
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (let t = 0; t < nt; t++) {
-      const xb = srcOff[t]! + ch;
-      const wb = wOff[t]! + ch;
-      a0 += src[xb]! * wt[wb]!;
-      a1 += src[xb + 1]! * wt[wb + 1]!;
-      a2 += src[xb + 2]! * wt[wb + 2]!;
-      a3 += src[xb + 3]! * wt[wb + 3]!;
-    }
-    if (init !== null) { a0 += init[ch]!; a1 += init[ch + 1]!; a2 += init[ch + 2]!; a3 += init[ch + 3]!; }
-    if (accumulate) { out[o + ch] += a0; out[o + ch + 1] += a1; out[o + ch + 2] += a2; out[o + ch + 3] += a3; }
-    else { out[o + ch] = a0; out[o + ch + 1] = a1; out[o + ch + 2] = a2; out[o + ch + 3] = a3; }
-  }
-  for (; ch < c; ch++) {
-    let acc = init !== null ? init[ch]! : 0;
-    for (let t = 0; t < nt; t++) acc += src[srcOff[t]! + ch]! * wt[wOff[t]! + ch]!;
-    if (accumulate) out[o + ch] += acc;
-    else out[o + ch] = acc;
-  }
-}
-
-function dwForward(g: DwGeom, xd: Float32Array, wt: Float32Array, bd: Float32Array | null, od: Float32Array): void {
-  const { b, h, w, c, kh, kw, s, p, ho, wo } = g;
-  const xo = new Int32Array(kh * kw);
-  const wofs = new Int32Array(kh * kw);
-  for (let n = 0; n < b; n++) {
-    for (let oh = 0; oh < ho; oh++) {
-      const ih0 = oh * s - p;
-      for (let ow = 0; ow < wo; ow++) {
-        const iw0 = ow * s - p;
-        let nt = 0;
-        for (let i = 0; i < kh; i++) {
-          const ih = ih0 + i;
-          if (ih < 0 || ih >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const iw = iw0 + j;
-            if (iw < 0 || iw >= w) continue;
-            xo[nt] = ((n * h + ih) * w + iw) * c;
-            wofs[nt] = (i * kw + j) * c;
-            nt++;
-          }
-        }
-        tapSum(xd, wt, xo, wofs, nt, c, od, ((n * ho + oh) * wo + ow) * c, bd, false);
-      }
-    }
-  }
-}
-
-/** dx for stride 1 as a gather: dx[n, ih, iw] = sum over taps (i, j) of g[n, ih + p - i, iw + p - j] * w[i, j]. */
-function dwBackwardInputStride1(geo: DwGeom, g: Float32Array, wt: Float32Array, gx: Float32Array, accumulate: boolean): void {
-  const { b, h, w, c, kh, kw, p, ho, wo } = geo;
-  const go = new Int32Array(kh * kw);
-  const wofs = new Int32Array(kh * kw);
-  for (let n = 0; n < b; n++) {
-    for (let ih = 0; ih < h; ih++) {
-      for (let iw = 0; iw < w; iw++) {
-        let nt = 0;
-        for (let i = 0; i < kh; i++) {
-          const oh = ih + p - i;
-          if (oh < 0 || oh >= ho) continue;
-          for (let j = 0; j < kw; j++) {
-            const ow = iw + p - j;
-            if (ow < 0 || ow >= wo) continue;
-            go[nt] = ((n * ho + oh) * wo + ow) * c;
-            wofs[nt] = (i * kw + j) * c;
-            nt++;
-          }
-        }
-        tapSum(g, wt, go, wofs, nt, c, gx, ((n * h + ih) * w + iw) * c, null, accumulate);
-      }
-    }
-  }
-}
-
-/** dx for any stride, scattered tap by tap. */
-function dwBackwardInputScatter(geo: DwGeom, g: Float32Array, wt: Float32Array, gx: Float32Array): void {
-  const { b, h, w, c, kh, kw, s, p, ho, wo } = geo;
-  for (let n = 0; n < b; n++) {
-    for (let oh = 0; oh < ho; oh++) {
-      for (let ow = 0; ow < wo; ow++) {
-        const ob = ((n * ho + oh) * wo + ow) * c;
-        for (let i = 0; i < kh; i++) {
-          const ih = oh * s - p + i;
-          if (ih < 0 || ih >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const iw = ow * s - p + j;
-            if (iw < 0 || iw >= w) continue;
-            const xb = ((n * h + ih) * w + iw) * c;
-            const wb = (i * kw + j) * c;
-            for (let ch = 0; ch < c; ch++) gx[xb + ch] += g[ob + ch]! * wt[wb + ch]!;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** d(weight) in tap-major layout: gwt[t, ch] += sum over output positions of g * x under tap t. */
-function dwBackwardWeight(geo: DwGeom, g: Float32Array, xd: Float32Array, gwt: Float32Array): void {
-  const { b, h, w, c, kh, kw, s, p, ho, wo } = geo;
-  for (let i = 0; i < kh; i++) {
-    // Output rows/cols whose input under this tap is inside the image.
-    const oh0 = Math.max(0, Math.ceil((p - i) / s));
-    const oh1 = Math.min(ho, Math.floor((h - 1 + p - i) / s) + 1);
-    for (let j = 0; j < kw; j++) {
-      const ow0 = Math.max(0, Math.ceil((p - j) / s));
-      const ow1 = Math.min(wo, Math.floor((w - 1 + p - j) / s) + 1);
-      if (oh0 >= oh1 || ow0 >= ow1) continue;
-      const tb = (i * kw + j) * c;
-      let ch = 0;
-      for (; ch + 4 <= c; ch += 4) {
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (let n = 0; n < b; n++) {
-          for (let oh = oh0; oh < oh1; oh++) {
-            const ih = oh * s - p + i;
-            let gb = ((n * ho + oh) * wo + ow0) * c + ch;
-            let xb = ((n * h + ih) * w + ow0 * s - p + j) * c + ch;
-            const xstep = s * c;
-            for (let ow = ow0; ow < ow1; ow++, gb += c, xb += xstep) {
-              a0 += g[gb]! * xd[xb]!;
-              a1 += g[gb + 1]! * xd[xb + 1]!;
-              a2 += g[gb + 2]! * xd[xb + 2]!;
-              a3 += g[gb + 3]! * xd[xb + 3]!;
-            }
-          }
-        }
-        gwt[tb + ch] += a0; gwt[tb + ch + 1] += a1; gwt[tb + ch + 2] += a2; gwt[tb + ch + 3] += a3;
-      }
-      for (; ch < c; ch++) {
-        let acc = 0;
-        for (let n = 0; n < b; n++) {
-          for (let oh = oh0; oh < oh1; oh++) {
-            const ih = oh * s - p + i;
-            for (let ow = ow0; ow < ow1; ow++) acc += g[((n * ho + oh) * wo + ow) * c + ch]! * xd[((n * h + ih) * w + ow * s - p + j) * c + ch]!;
-          }
-        }
-        gwt[tb + ch] += acc;
-      }
-    }
-  }
-}
-
-/** Column sums: out[j] += sum_r g[r * n + j]. */
-function addColumnSums(g: Float32Array, rows: number, n: number, out: Float32Array): void {
-  for (let r = 0; r < rows; r++) {
-    const base = r * n;
-    for (let j = 0; j < n; j++) out[j] += g[base + j]!;
-  }
-}
-
 /**
  * Depthwise convolution on channels-last input (B, H, W, C) with a PyTorch-layout weight (C, 1, k, k)
  * and bias (C) → (B, Ho, Wo, C). Direct kernel: every tap is a contiguous multiply-add over channels,
@@ -319,19 +155,23 @@ export function depthwiseConv2dNhwc(x: Tensor, weight: Tensor, bias: Tensor | nu
   const wd = weight.data;
   for (let ch = 0; ch < c; ch++) for (let t = 0; t < kk; t++) wt[t * c + ch] = wd[ch * kk + t]!;
   const xd = x.data;
-  dwForward(geo, xd, wt, bias?.data ?? null, out.data);
+  parallelFor('dwForwardRows', [geo, xd, wt, bias?.data ?? null, out.data], b * ho, { cost: wo * c * kk });
+  if (profiling()) { const f = 2 * b * ho * wo * c * kk; countFlops(f, f * gradCount(x, weight)); }
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, 'depthwiseConv2d', inputs, (g) => {
-    const gx = gradOf(x);
     const gw = gradOf(weight);
     const gb = bias ? gradOf(bias) : null;
-    if (gb) addColumnSums(g, b * ho * wo, c, gb);
-    if (gx) {
-      if (s === 1) dwBackwardInputStride1(geo, g, wt, gx, true);
-      else dwBackwardInputScatter(geo, g, wt, gx);
+    if (gb) parallelFor('columnSums', [g, b * ho * wo, c, gb], c, { cost: b * ho * wo });
+    if (s === 1) {
+      // A fresh gradient is written, not added: the sums start from +0, so the bits are the same.
+      const gx = gradTarget(x);
+      if (gx) parallelFor('dwBackwardInputRows', [geo, g, wt, gx.buf, !gx.fresh], b * h, { cost: w * c * kk });
+    } else {
+      const gx = gradOf(x);
+      if (gx) dwBackwardInputScatter(geo, g, wt, gx);
     }
     const gwt = gw ? pool.alloc(kk * c, true) : null;
-    if (gwt) dwBackwardWeight(geo, g, xd, gwt);
+    if (gwt) parallelFor('dwBackwardWeightTaps', [geo, g, xd, gwt], kk, { cost: b * ho * wo * c });
     if (gw && gwt) {
       for (let ch = 0; ch < c; ch++) for (let t = 0; t < kk; t++) gw[ch * kk + t] += gwt[t * c + ch]!;
       pool.release(gwt);

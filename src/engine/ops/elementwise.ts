@@ -4,7 +4,7 @@
 // the row (1, or 0 when broadcast). Kernels are then plain loops over Float32Arrays.
 
 import { gradOf, gradTarget, record } from '../autograd.js';
-import { parallelRange } from '../parallel.js';
+import { parallelFor } from '../threads/pool.js';
 import { empty, sameShape, shapeStr, type Shape, Tensor } from '../tensor.js';
 
 export interface BroadcastPlan {
@@ -135,7 +135,7 @@ function binary(op: Bin, name: string, a: Tensor, b: Tensor): Tensor {
   const ad = a.data;
   const bd = b.data;
   if (op === Bin.Add && ad.length === bd.length && sameShape(a.shape, b.shape)) {
-    parallelRange('addSame', [ad, bd, out.data], ad.length);
+    parallelFor('addSame', [ad, bd, out.data], ad.length);
   } else {
     binaryForward(op, ad, bd, out.data, p);
   }

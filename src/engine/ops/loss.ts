@@ -1,6 +1,7 @@
 // Classification losses on logits (B, C), fused with their log-softmax. Both return the batch mean.
 
 import { gradOf, record } from '../autograd.js';
+import { logSumExpRow } from '../kernels/softmax.js';
 import { scratch } from '../pool.js';
 import { empty, shapeStr, Tensor } from '../tensor.js';
 
@@ -36,11 +37,7 @@ export function crossEntropy(logits: Tensor, target: Int32Array | readonly numbe
       for (let j = 0; j < c; j++) q[base + j] = eps / c;
       q[base + y] += 1 - eps;
     }
-    let mx = -Infinity;
-    for (let j = 0; j < c; j++) if (x[base + j]! > mx) mx = x[base + j]!;
-    let s = 0;
-    for (let j = 0; j < c; j++) s += Math.exp(x[base + j]! - mx);
-    const lse = mx + Math.log(s);
+    const lse = logSumExpRow(x, base, c);
     for (let j = 0; j < c; j++) {
       const lp = x[base + j]! - lse;
       probs[base + j] = Math.exp(lp);
@@ -78,11 +75,7 @@ export function distillationKL(student: Tensor, teacher: Tensor, temperature = 1
   const pt = scratch(b * c);
   let total = 0;
   const logSoftmaxRow = (src: Float32Array, base: number, dst: Float32Array): void => {
-    let mx = -Infinity;
-    for (let j = 0; j < c; j++) if (src[base + j]! / t > mx) mx = src[base + j]! / t;
-    let sum = 0;
-    for (let j = 0; j < c; j++) sum += Math.exp(src[base + j]! / t - mx);
-    const lse = mx + Math.log(sum);
+    const lse = logSumExpRow(src, base, c, t);
     for (let j = 0; j < c; j++) dst[base + j] = src[base + j]! / t - lse;
   };
   for (let r = 0; r < b; r++) {

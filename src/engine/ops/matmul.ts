@@ -1,7 +1,8 @@
 // Matrix products, all through the BLAS sgemm. Transposed operands are flags, never copies.
 
-import { gradOf, gradTarget, record } from '../autograd.js';
+import { gradCount, gradOf, gradTarget, record } from '../autograd.js';
 import { sgemm } from '../blas.js';
+import { countFlops, profiling } from '../profile.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
 
 export interface MatmulOptions {
@@ -47,6 +48,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const aStride = ar * ac;
   const bStride = bShared ? 0 : br * bc;
   const oStride = m * n;
+  if (profiling()) { const f = 2 * batch * m * n * k; countFlops(f, f * gradCount(a, b)); }
   if (bShared && !tA) {
     // One big product: stack the batch into the rows of a.
     sgemm(false, tB, batch * m, n, k, 1, ad, 0, lda, bd, 0, ldb, 0, od, 0, n);
@@ -117,6 +119,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     beta = 1;
   }
   sgemm(false, true, rows, outF, inF, 1, xd, 0, inF, wd, 0, inF, beta, od, 0, outF);
+  if (profiling()) { const f = 2 * rows * inF * outF; countFlops(f, f * gradCount(x, weight)); }
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, 'linear', inputs, (g) => {
     const gx = gradTarget(x);

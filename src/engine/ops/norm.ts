@@ -2,8 +2,9 @@
 // Per-row mean and 1/std are kept for backward; sums run in double precision.
 
 import { gradOf, gradTarget, record } from '../autograd.js';
-import { parallelRange } from '../parallel.js';
-import { pool, scratch } from '../pool.js';
+import { scratch } from '../pool.js';
+import { allocF32 } from '../shared.js';
+import { parallelFor } from '../threads/pool.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
 
 /** LayerNorm over the last dim with affine weight and bias (both shape (D)); PyTorch semantics (biased variance). */
@@ -19,20 +20,14 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const bd = bias?.data ?? constFor(d, 0);
   const meanBuf = scratch(rows);
   const rstdBuf = scratch(rows);
-  parallelRange('lnForwardRows', [xd, wd, bd, od, meanBuf, rstdBuf, d, eps], rows, d);
+  parallelFor('lnForwardRows', [xd, wd, bd, od, meanBuf, rstdBuf, d, eps], rows, { cost: 3 * d });
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(out, 'layerNorm', inputs, (g) => {
     const tx = gradTarget(x);
+    if (tx) parallelFor('lnBackwardRows', [xd, wd, g, meanBuf, rstdBuf, d, tx.buf, tx.fresh], rows, { cost: 4 * d });
     const gw = (weight ? gradOf(weight) : null) ?? scratchSink(d);
     const gb = (bias ? gradOf(bias) : null) ?? scratchSink(d);
-    // The helper's half of the rows sums its weight/bias gradients privately; added in after.
-    const gwPart = pool.alloc(d, true);
-    const gbPart = pool.alloc(d, true);
-    const common = [xd, wd, g, meanBuf, rstdBuf, d, tx?.buf ?? null, tx?.fresh ?? false];
-    parallelRange('lnBackwardRows', [...common, gw, gb], rows, 2 * d, [...common, gwPart, gbPart]);
-    for (let j = 0; j < d; j++) { gw[j] += gwPart[j]!; gb[j] += gbPart[j]!; }
-    pool.release(gwPart);
-    pool.release(gbPart);
+    parallelFor('lnBackwardCols', [xd, g, meanBuf, rstdBuf, d, rows, gw, gb], d, { cost: 3 * rows });
   });
 }
 
@@ -41,14 +36,14 @@ const constCache = new Map<string, Float32Array>();
 function constFor(n: number, v: number): Float32Array {
   const key = `${n}:${v}`;
   let c = constCache.get(key);
-  if (c === undefined) { c = new Float32Array(n).fill(v); constCache.set(key, c); }
+  if (c === undefined) { c = allocF32(n).fill(v); constCache.set(key, c); }
   return c;
 }
 
-let sink = new Float32Array(0);
+let sink: Float32Array = new Float32Array(0);
 /** A throwaway accumulator for gradients nobody asked for. */
 function scratchSink(n: number): Float32Array {
-  if (sink.length < n) sink = new Float32Array(n);
+  if (sink.length < n) sink = allocF32(n);
   return sink;
 }
 
@@ -62,27 +57,35 @@ export function layerNorm2d(x: Tensor, weight: Tensor | null, bias: Tensor | nul
   const od = out.data;
   const wd = weight?.data ?? null;
   const bd = bias?.data ?? null;
-  const meanBuf = scratch(b * hw, true);
-  const rstdBuf = scratch(b * hw, true);
+  const meanBuf = scratch(b * hw);
+  const rstdBuf = scratch(b * hw);
+  // Per-pixel moments over the channels in double precision, the same arithmetic as layerNorm's
+  // rows (so NCHW here and channels-last there give the same bits), accumulated plane by plane so
+  // the inner loop is contiguous.
+  const s = new Float64Array(hw);
+  const ss = new Float64Array(hw);
+  const mu = new Float64Array(hw);
+  const rs = new Float64Array(hw);
   for (let n = 0; n < b; n++) {
     const nb = n * c * hw;
     const mb = n * hw;
-    // Channel-strided statistics, accumulated plane by plane so the inner loop is contiguous.
+    s.fill(0); ss.fill(0);
     for (let ch = 0; ch < c; ch++) {
       const pb = nb + ch * hw;
-      for (let p = 0; p < hw; p++) meanBuf[mb + p] += xd[pb + p]!;
+      for (let p = 0; p < hw; p++) { const v = xd[pb + p]!; s[p] += v; ss[p] += v * v; }
     }
-    for (let p = 0; p < hw; p++) meanBuf[mb + p] /= c;
-    for (let ch = 0; ch < c; ch++) {
-      const pb = nb + ch * hw;
-      for (let p = 0; p < hw; p++) { const t = xd[pb + p]! - meanBuf[mb + p]!; rstdBuf[mb + p] += t * t; }
+    for (let p = 0; p < hw; p++) {
+      const m = s[p]! / c;
+      mu[p] = m;
+      rs[p] = 1 / Math.sqrt(Math.max(ss[p]! / c - m * m, 0) + eps);
+      meanBuf[mb + p] = m;
+      rstdBuf[mb + p] = rs[p]!;
     }
-    for (let p = 0; p < hw; p++) rstdBuf[mb + p] = 1 / Math.sqrt(rstdBuf[mb + p]! / c + eps);
     for (let ch = 0; ch < c; ch++) {
       const pb = nb + ch * hw;
       const wv = wd ? wd[ch]! : 1;
       const bv = bd ? bd[ch]! : 0;
-      for (let p = 0; p < hw; p++) od[pb + p] = (xd[pb + p]! - meanBuf[mb + p]!) * rstdBuf[mb + p]! * wv + bv;
+      for (let p = 0; p < hw; p++) od[pb + p] = (xd[pb + p]! - mu[p]!) * rs[p]! * wv + bv;
     }
   }
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];

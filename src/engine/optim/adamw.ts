@@ -2,7 +2,7 @@
 //   p -= lr * wd * p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
-import { parallelRange } from '../parallel.js';
+import { parallelFor } from '../threads/pool.js';
 import { allocF32 } from '../shared.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, type ParamGroupSpec } from './optimizer.js';
@@ -41,7 +41,7 @@ export class AdamW extends Optimizer {
         st.step++;
         const bc1 = 1 - Math.pow(b1, st.step);
         const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, st.step));
-        parallelRange('adamwRange', [p.data, g, st.m, st.v, b1, b2, eps, lr / bc1, bc2Sqrt, 1 - lr * wd], p.size, 4);
+        parallelFor('adamwRange', [p.data, g, st.m, st.v, b1, b2, eps, lr / bc1, bc2Sqrt, 1 - lr * wd], p.size, { cost: 7 });
       }
     }
   }

@@ -2,11 +2,11 @@
 // checkpoint layer. Loading also accepts any checkpoint that layer opens (sharded safetensors,
 // PyTorch zip), converting floating dtypes to float32.
 
-import { openCheckpoint } from '../checkpoint/node/open.js';
-import { saveSafetensors } from '../checkpoint/node/write.js';
-import { convertFloat, decodeToFloat64, encodeFloat32, isFloating } from '../checkpoint/dtype.js';
-import type { DType } from '../checkpoint/types.js';
-import type { LoadResult, Module } from './module.js';
+import { openCheckpoint } from '../../checkpoint/node/open.js';
+import { saveSafetensors } from '../../checkpoint/node/write.js';
+import { convertFloat, decodeToFloat64, encodeFloat32, isFloating } from '../../checkpoint/dtype.js';
+import type { DType } from '../../checkpoint/types.js';
+import type { LoadResult, Module } from '../module.js';
 
 export interface SaveOptions {
   /** Storage dtype: F32 (default), F16 or BF16 (rounded to nearest even). */

@@ -1,16 +1,13 @@
 // Training-step benchmark: one AdamW step (forward, cross-entropy, backward, update) at batch 64 on
-// random data, for workloads defined identically in bench/train_reference.py (PyTorch).
-// Call `await initParallel()` (parallel.ts) first so elementwise kernels use the helper thread
-// from the first step; otherwise they stay on the main thread during this synchronous run.
+// random data, for workloads defined identically in bench/train_reference.py (PyTorch). After the
+// timed steps, a few more run with the engine's profiling timers on (engine/profile.ts): the share
+// of the step in matrix products, the time by op, and the step's FLOPs computed from the shapes the
+// ops see. Timed steps run with the timers off.
 
-import { blasBackend, setBlasThreads } from './blas.js';
-import { backward, noGrad } from './autograd.js';
-import { crossEntropy } from './ops/loss.js';
-import { AdamW, paramGroupsWeightDecay } from './optim/index.js';
-import { parallelInfo } from './parallel.js';
-import { tidy } from './pool.js';
-import { Rng } from './random.js';
-import { tensor } from './tensor.js';
+import {
+  AdamW, backward, blasBackend, crossEntropy, initThreads, markProfile, noGrad, paramGroupsWeightDecay, Rng,
+  setBlasThreads, startProfile, stopProfile, tensor, threadsInfo, tidy, type ProfileReport,
+} from '../engine/index.js';
 import { createModel, type Model } from '../models/index.js';
 
 export interface TrainWorkload {
@@ -44,10 +41,23 @@ export interface BenchTrainOptions {
   steps?: number;
   /** Untimed steps first (pool warm-up, JIT); default 2. */
   warmup?: number;
+  /** Steps run with the profiling timers on, after the timed ones; default 2. */
+  profileSteps?: number;
   batch?: number;
   seed?: number;
-  /** BLAS threads (OpenBLAS only); default: leave as configured (all cores). */
+  /** BLAS threads (OpenBLAS only); default: leave as configured. */
   threads?: number;
+}
+
+export interface BenchProfile {
+  /** Wall time of a profiled step (timers on). */
+  msPerStep: number;
+  /** Share of the profiled step inside matrix products. */
+  gemmShare: number;
+  /** FLOPs of one step (matrix products and convolutions, forward and backward) from the op shapes. */
+  modelFlops: number;
+  /** The ops that took the most time, ms per step. */
+  topOps: { op: string; ms: number; calls: number }[];
 }
 
 export interface BenchTrainResult {
@@ -56,24 +66,29 @@ export interface BenchTrainResult {
   steps: number;
   msPerStepMedian: number;
   msPerStep: number[];
-  /** Median process CPU time (all threads, user + system) per step: robust to other load on the machine. */
+  /** Median process CPU time (all threads, user + system) per step. */
   cpuMsPerStepMedian: number;
   /** Peak resident set size of the process so far, MiB. */
   peakRssMiB: number;
   backend: string;
+  /** Threads of the matrix products. */
   threads: number;
-  /** Threads running the elementwise kernels (2 when the parallel.ts helper is up; see initParallel). */
-  elementwiseThreads: number;
+  /** Threads running the engine's own kernels (the thread pool). */
+  kernelThreads: number;
   finalLoss: number;
+  profile: BenchProfile | null;
 }
 
-export function benchTrain(opts: BenchTrainOptions): BenchTrainResult {
+export async function benchTrain(opts: BenchTrainOptions): Promise<BenchTrainResult> {
   const w = TRAIN_WORKLOADS[opts.workload];
   if (!w) throw new Error(`unknown workload '${opts.workload}'; known: ${Object.keys(TRAIN_WORKLOADS).join(', ')}`);
   const steps = opts.steps ?? 10;
   const warmup = opts.warmup ?? 2;
+  const profileSteps = opts.profileSteps ?? 2;
   const batch = opts.batch ?? 64;
   if (opts.threads !== undefined) setBlasThreads(opts.threads);
+  // Helpers ready before the first step, and buffers allocated on shared memory from the start.
+  await initThreads();
   const rng = new Rng(opts.seed ?? 0);
   const model = w.build();
   model.train();
@@ -83,9 +98,11 @@ export function benchTrain(opts: BenchTrainOptions): BenchTrainResult {
   const labels = Int32Array.from({ length: batch }, () => rng.int(w.numClasses));
   const step = (): number => tidy(() => {
     opt.zeroGrad();
+    markProfile('zeroGrad');
     const loss = crossEntropy(model.forward(x), labels);
     backward(loss);
     noGrad(() => opt.step());
+    markProfile('optimizer');
     return loss.item();
   });
   let loss = NaN;
@@ -100,16 +117,30 @@ export function benchTrain(opts: BenchTrainOptions): BenchTrainResult {
     const c1 = process.cpuUsage(c0);
     cpu.push((c1.user + c1.system) / 1000);
   }
-  const median = medianOf(times);
+  let profile: BenchProfile | null = null;
+  if (profileSteps > 0) {
+    startProfile();
+    for (let i = 0; i < profileSteps; i++) loss = step();
+    profile = summarize(stopProfile(), profileSteps);
+  }
   const be = blasBackend();
   return {
-    workload: w.name, batch, steps, msPerStepMedian: median, msPerStep: times, cpuMsPerStepMedian: medianOf(cpu),
+    workload: w.name, batch, steps, msPerStepMedian: medianOf(times), msPerStep: times, cpuMsPerStepMedian: medianOf(cpu),
     peakRssMiB: process.resourceUsage().maxRSS / 1024, backend: be.name, threads: be.threads,
-    elementwiseThreads: parallelInfo().threads, finalLoss: loss,
+    kernelThreads: threadsInfo().threads, finalLoss: loss, profile,
   };
 }
 
-function medianOf(xs: readonly number[]): number {
+function summarize(report: ProfileReport, steps: number): BenchProfile {
+  return {
+    msPerStep: report.totalMs / steps,
+    gemmShare: report.gemm.ms / report.totalMs,
+    modelFlops: report.modelFlops / steps,
+    topOps: Object.entries(report.ops).slice(0, 12).map(([op, t]) => ({ op, ms: t.ms / steps, calls: t.calls / steps })),
+  };
+}
+
+export function medianOf(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
