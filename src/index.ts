@@ -24,7 +24,7 @@ export {
   CheckpointError, DTYPES, dtypeSize, isFloating, numel, convertFloat, decodeToFloat64, encodeFloat32,
   type CheckpointReader, type CheckpointWriter, type DType, type TensorHeader, type TensorInfo, type TensorData,
 } from './checkpoint/node/index.js';
-export { inspectCheckpoint as inspect, type InspectReport, type HfReport } from './cli/inspect-command.js';
+export { inspectCheckpoint as inspect, type InspectReport, type HfReport } from './selection/node/inspect.js';
 
 // Models: ViT, ConvNeXt and MLP-Mixer on the project's engine, under timm's parameter names.
 export {

@@ -1,23 +1,10 @@
 // `wsel inspect`: what a checkpoint holds, and which architecture and config it looks like.
 import { Command } from 'commander';
-import type { HfReport, InspectReport } from '../selection/describe.js';
+import type { HfReport } from '../selection/describe.js';
+import { inspectCheckpoint } from '../selection/node/inspect.js';
 import { formatBytes, formatCount, parseIntArg } from './common.js';
 
 export type { InspectReport, HfReport } from '../selection/describe.js';
-
-export async function inspectCheckpoint(file: string): Promise<InspectReport> {
-  const [{ describeCheckpoint }, { openCheckpoint }, { isHfFolder, folderFiles }, { readHfConfig, companionFiles }] = await Promise.all([
-    import('../selection/describe.js'), import('../checkpoint/node/open.js'), import('../selection/node/hf-files.js'), import('../selection/hf-folder.js'),
-  ]);
-  const reader = openCheckpoint(file);
-  try {
-    const files = isHfFolder(file) ? folderFiles(file) : null;
-    const hf = files ? { json: readHfConfig(file, files), companions: [...companionFiles(files).keys()] } : null;
-    return describeCheckpoint(reader, file, hf);
-  } finally {
-    reader.close();
-  }
-}
 
 export function inspectCommand(): Command {
   return new Command('inspect')

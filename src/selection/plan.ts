@@ -8,7 +8,7 @@ import {
 } from './index-rules.js';
 import { SelectionError } from './errors.js';
 import { buildLayerMap, makeRenamer, type LayerRule } from './layers.js';
-import { seededRandom } from './rng.js';
+import { seededRandom } from '../data/keyed-random.js';
 
 export type HeadMode = 'flat' | 'whole';
 

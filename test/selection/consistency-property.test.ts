@@ -6,7 +6,7 @@ import { CONVNEXT_DEFAULTS } from '../../src/arch/convnext.js';
 import { MIXER_DEFAULTS } from '../../src/arch/mixer.js';
 import { tensorShape, type ArchDecl, type Family } from '../../src/arch/types.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
-import { seededRandom } from '../../src/selection/rng.js';
+import { seededRandom } from '../../src/data/keyed-random.js';
 import { select } from '../../src/selection/node/select.js';
 import type { ArchName } from '../../src/selection/select.js';
 import { makeTmpDir } from '../helpers.js';

@@ -1,5 +1,6 @@
-// A small seeded generator for index choices: the same (seed, key) always yields the same stream, whatever
-// order spaces are visited in, so random selections are reproducible and independent per space.
+// A small keyed generator for index choices (selection) and synthetic weights (arch): the same (seed, key)
+// always yields the same stream, whatever order spaces are visited in, so random selections are reproducible
+// and independent per space.
 
 /** Mix a string into a 32-bit hash (FNV-1a followed by a murmur finalizer). */
 export function hashString(text: string, seed = 0): number {
