@@ -26,7 +26,7 @@ export {
   CheckpointError, DTYPES, dtypeSize, isFloating, numel, convertFloat, decodeToFloat64, encodeFloat32,
   type CheckpointReader, type CheckpointWriter, type DType, type TensorHeader, type TensorInfo, type TensorData,
 } from './checkpoint/node/index.js';
-export { inspectCheckpoint as inspect, type InspectReport, type HfReport } from './cli/inspect-command.js';
+export { inspectCheckpoint as inspect, type InspectReport, type HfReport } from './selection/node/inspect.js';
 
 // Models: ViT, ConvNeXt and MLP-Mixer on the project's engine, under timm's parameter names.
 export {
@@ -40,11 +40,21 @@ export { loadDataset, type Dataset, type DatasetSpec } from './data/index.js';
 
 // Training and evaluation.
 export {
-  train, evaluate, loadCompleteModel, prepareData, evalLoader, TrainingError, INIT_SCHEMES, MODEL_FAMILIES,
+  train, evaluate, loadCompleteModel, prepareData, evalLoader, TrainingError, INIT_SCHEMES, MODEL_FAMILIES, TRAIN_DEFAULTS,
   type TrainOptions, type TrainResult, type TrainSummary, type KdOptions, type StepProgress, type EvalResult, type ClassAccuracy,
   type EpochRecord, type StepRecord, type InitScheme, type ModelSpec,
 } from './training/index.js';
-// PREDICT: `predict` (per-image predictions from a trained checkpoint) is exported here once src/training has it.
+// Predictions: per-image top-k classes with probabilities (and logits) from a trained checkpoint.
+export {
+  predict, PREDICT_DEFAULTS, readClassNames, readPreprocess,
+  type ClassProbability, type Prediction, type PredictInputs, type PredictOptions, type PredictResult, type RecordedPreprocess,
+} from './training/index.js';
+
+// Export: a trained checkpoint as an ONNX file (`wsel export`), or a model to ONNX bytes (portable).
+export { exportCheckpoint, type ExportRequest, type ExportResult } from './export/node.js';
+export {
+  exportOnnx, preprocessingOf, ExportError, type OnnxExport, type OnnxExportOptions, type Preprocessing, type WeightDType,
+} from './export/index.js';
 
 // The training engine (tensors, autograd, ops, layers, optimizers), also importable as 'wsel/engine'
 // (portable: without installNodeEngine() it runs WebAssembly on one thread). Importing 'wsel' installs

@@ -2,6 +2,11 @@
 // done with the value afterwards (JSON.stringify, recursive checks, error messages) recurses and overflows the
 // stack on hostile nesting; real configs, indexes and headers nest a few levels. Portable: no Node APIs.
 
+/** A plain JSON object (not null, not an array). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 /** Deepest nesting accepted (objects and arrays); Hugging Face configs use about 4. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -26,8 +31,8 @@ export function parseJson(text: string, fail: JsonFail, maxDepth = MAX_JSON_DEPT
 /** parseJson for text that must hold an object. */
 export function parseJsonObject(text: string, fail: JsonFail, maxDepth = MAX_JSON_DEPTH): Record<string, unknown> {
   const value = parseJson(text, fail, maxDepth);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail(`expected a JSON object, got ${preview(value)}`);
-  return value as Record<string, unknown>;
+  if (!isObject(value)) throw fail(`expected a JSON object, got ${preview(value)}`);
+  return value;
 }
 
 /**

@@ -13,12 +13,12 @@ const FIXED_ARITY = new Set([
   'src/arch/convnext.ts: fcAxes', // the two axes of a Linear
   'src/engine/autograd.ts: inputs', // an op's inputs
   'src/engine/gradcheck.ts: inputs',
-  'src/data/rng.ts: keyedState(seed, keys)', // the four state words of xoshiro128**
   'src/engine/gemm/wasm.ts: step', // generated WebAssembly instructions of one loop body
   'src/engine/gemm/wasm.ts: tile',
   'src/engine/kernels/adamw-simd.ts: body',
   'src/engine/kernels/index.ts: args', // a kernel's argument list
-  "src/experiment/config.ts: method.split('/')", // a method name's path segments
+  'src/data/rng.ts: keyedState(seed, keys)', // the generator's four state words
+  "src/experiment/plan.ts: method.split('/')", // a method name's path segments
 ]);
 
 function sourceFiles(dir: string): string[] {

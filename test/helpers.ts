@@ -38,8 +38,14 @@ export function makeTmpDir(prefix = 'wsel-test-'): { readonly dir: string; file(
 
 export const REPO_ROOT = path.resolve(new URL('..', import.meta.url).pathname);
 
+/**
+ * Node flags for the `wsel` binary: without concurrent recompilation, so that Node 20's deadlock at exit
+ * (nodejs/node#54918, a background compile job waiting on the main thread) cannot hang a test.
+ */
+export const WSEL_NODE_FLAGS = ['--no-concurrent-recompilation'];
+
 /** Run the real `wsel` binary (compiled dist/, built by the global setup) from the repository root. */
 export function wsel(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { encoding: 'utf8', cwd: REPO_ROOT });
+  const r = spawnSync(process.execPath, [...WSEL_NODE_FLAGS, path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { encoding: 'utf8', cwd: REPO_ROOT });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,7 +1,7 @@
 // Configs that wsel records in the checkpoints it writes (selection output: `wsel.student_config`; trained
 // models: `wsel.config`). Shapes show most of a config, not all of it (a ViT's head count), so readers combine
 // what shapes show with what was recorded.
-import { parseJson } from '../safe-json.js';
+import { isObject, parseJson } from '../safe-json.js';
 import { ConfigError } from './config-util.js';
 import type { Family } from './types.js';
 
@@ -11,7 +11,7 @@ export function recordedConfig(metadata: Readonly<Record<string, string>>, file 
   const text = metadata[key];
   if (!text) return null;
   const value = parseJson(text, (problem) => new ConfigError(`${file}: metadata ${key} ${problem}`));
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : null;
+  return isObject(value) ? value : null;
 }
 
 /** The config read off the shapes, with the fields shapes cannot show taken from the recorded config. */

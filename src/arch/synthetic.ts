@@ -2,7 +2,7 @@
 // the tests and the benchmarks, since no real checkpoint can be downloaded here.
 import { encodeFloat32, numel } from '../checkpoint/dtype.js';
 import { openSafetensorsWriter } from '../checkpoint/node/write.js';
-import { seededRandom } from '../selection/rng.js';
+import { seededRandom } from '../data/keyed-random.js';
 import type { CheckpointWriter, DType } from '../checkpoint/types.js';
 import { tensorShape, type ArchDecl } from './types.js';
 

@@ -1,6 +1,6 @@
 // safetensors reader: parse and strictly validate the JSON header at open, then read tensor byte ranges lazily
 // from the file's ByteSource.
-import { forEachJsonMember, parseJson, preview } from '../safe-json.js';
+import { forEachJsonMember, isObject, parseJson, preview } from '../safe-json.js';
 import { compareUtf8, decodeUtf8Strict, viewOf } from './bytes.js';
 import { byteLengthOf, dtypeSize, parseDType } from './dtype.js';
 import { rangeBuffer } from './range.js';
@@ -16,10 +16,6 @@ export interface SafetensorsHeader {
   readonly tensors: TensorInfo[];
   /** Absolute offset of the data buffer: 8 + header length. */
   readonly dataStart: number;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isCount(v: unknown): v is number {

@@ -5,7 +5,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { RECIPE_EVIDENCE, RECIPE_NAMES, recipeFor, type RecipeName } from '../selection/recipes.js';
+import { DEFAULT_CALIBRATION_IMAGES } from '../training/calibrate.js';
 import { formatCount, parseIntArg, progressBar, UsageError, type Progress } from './common.js';
 import { TrainingInterrupted } from '../training/errors.js';
 
@@ -17,6 +19,7 @@ export const DEMO_STUDENT = { embed_dim: 64, depth: 4 };
 
 interface DemoFlags {
   keep?: string;
+  recipe: string;
   teacher?: string;
   trainSize: string;
   epochs: string;
@@ -35,6 +38,7 @@ export function demoCommand(): Command {
       + 'accuracies. About 3 minutes on 2 cores. Keeps the files with --keep DIR.')
     .option('--keep <dir>', 'write the student, runs and logs into this folder instead of a temporary one')
     .option('--teacher <path>', 'another teacher checkpoint (a ViT taking 28x28x1 input)')
+    .addOption(new Option('--recipe <name>', `selection recipe: best (the default of wsel select, chosen by the evidence in ${RECIPE_EVIDENCE}) or reference (the paper's rule)`).choices(RECIPE_NAMES as string[]).default('best'))
     .option('--train-size <n>', 'MNIST training images (class-balanced)', '1000')
     .option('--epochs <n>', 'epochs for each of the two runs', '30')
     .option('--eval-size <n>', 'test images (default: all 10,000)')
@@ -50,9 +54,11 @@ export function demoCommand(): Command {
       if (!existsSync(teacherPath)) {
         throw new UsageError(`the teacher ${teacherPath} is missing; train it with scripts/train-teacher.sh (or give --teacher)`);
       }
-      const [{ select }, { train }, { loadDatasetOrThrow }] = await Promise.all([
-        import('../selection/node/select.js'), import('../training/trainer.js'), import('../training/data.js'),
+      const [{ select }, { train }, { loadDatasetOrThrow }, { calibrate }] = await Promise.all([
+        import('../selection/node/select.js'), import('../training/trainer.js'), import('../training/data.js'), import('../training/calibrate.js'),
       ]);
+      const recipeName = flags.recipe as RecipeName;
+      const rules = recipeFor(recipeName, 'vit');
       if (flags.keep && existsSync(flags.keep) && readdirSync(flags.keep).length > 0) {
         throw new UsageError(`--keep ${flags.keep}: give a new or empty folder (this one holds files; a demo does not overwrite them)`);
       }
@@ -70,11 +76,16 @@ export function demoCommand(): Command {
       try {
         const t0 = performance.now();
         const studentPath = path.join(dir, 'student_selected.safetensors');
-        const sel = select({ arch: 'vit', teacher: teacherPath, out: studentPath, student: DEMO_STUDENT });
+        const mnist = loadDatasetOrThrow('mnist');
+        // A recipe that scores units on data calibrates on the images the student trains on.
+        const activation = rules.elements === 'activation'
+          ? calibrate({ teacher: teacherPath, data: mnist, images: Math.min(DEFAULT_CALIBRATION_IMAGES, trainSize), seed })
+          : undefined;
+        const sel = select({ arch: 'vit', teacher: teacherPath, out: studentPath, student: DEMO_STUDENT, recipe: recipeName, seed, activation });
         say(`teacher: ${path.basename(teacherPath)}, ViT ${JSON.stringify(pick(sel.teacherConfig, ['embed_dim', 'depth', 'num_heads', 'patch_size']))}`);
         say(`student: ${JSON.stringify(pick(sel.studentConfig, ['embed_dim', 'depth', 'num_heads']))}, ${formatCount(sel.parameters)} parameters selected `
           + `(teacher blocks ${sel.layerMap['blocks']?.join(', ')}; classifier left for training)`);
-        const mnist = loadDatasetOrThrow('mnist');
+        say(`selection recipe: ${recipeName} (elements ${rules.elements}${activation ? ` on ${activation.source.images} MNIST training images` : ''}, layers ${rules.layers}, heads ${rules.heads})`);
         const recipe = {
           data: mnist, trainSize, evalSize, epochs, batchSize: 64, lr: 1e-3, seed, evalEvery: 0, logEvery: 10,
         } as const;
@@ -105,7 +116,7 @@ export function demoCommand(): Command {
           + `(${((performance.now() - t0) / 1000).toFixed(0)} s in all)${flags.keep ? `; files in ${dir}` : ''}`);
         if (flags.json) {
           process.stdout.write(`${JSON.stringify({
-            teacher: teacherPath, student_config: sel.studentConfig, parameters: sel.parameters, train_size: trainSize, epochs, seed,
+            teacher: teacherPath, recipe: { name: recipeName, ...rules }, student_config: sel.studentConfig, parameters: sel.parameters, train_size: trainSize, epochs, seed,
             runs, gain, seconds: (performance.now() - t0) / 1000,
           }, null, 2)}\n`);
         }

@@ -1,4 +1,6 @@
 // `wsel experiment`: run a grid of `wsel select` + `wsel train` commands declared in a JSON file, resumably.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { parseIntArg, UsageError } from './common.js';
 
@@ -11,6 +13,7 @@ interface ExperimentFlags {
   list?: boolean;
   failFast?: boolean;
   rerunChanged?: boolean;
+  verifyChanged?: boolean;
   threads?: string;
 }
 
@@ -44,6 +47,7 @@ export function experimentCommand(): Command {
     .option('--dry-run', 'print the commands of the runs still to do, and run nothing')
     .option('--list', 'list the runs and their status')
     .option('--rerun-changed', 'clear and redo finished runs that no longer match the config (their old results are deleted)')
+    .option('--verify-changed', 'for finished runs whose only change is their select command: run the new command again and keep the run when it selects the same student as the one recorded (student.selection.json); then stop, listing what still differs')
     .option('--fail-fast', 'stop at the first failed run (default: go on with the runs that do not need it)')
     .option('--threads <n>', 'OpenBLAS threads per run (default: 1 per part, so parts can share the cores)', '1')
     .addHelpText('after', `
@@ -52,11 +56,12 @@ Examples:
   wsel experiment experiments/claims.json --dry-run --only 'mnist-1k/vit/*'
   wsel experiment experiments/claims.json --stage 1                  # the headline runs first (see experiments/README.md)
   wsel experiment experiments/claims.json --parts 1/2 &  wsel experiment experiments/claims.json --parts 2/2
+  wsel experiment experiments/claims.json --verify-changed          # after pinning a select flag: keep what selects the same
   wsel report experiments/results/claims
 
 Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 bad flags, 130 stopped (resumable).`)
     .action(async (configFile: string, flags: ExperimentFlags) => {
-      const { loadConfig, planRuns, matchRun, partOf, runGrid, collectRecords, changedRuns, quitRunningCommands, shellQuote, isFinished, ExperimentError } = await import('../experiment/index.js');
+      const { loadConfig, planRuns, matchRun, partOf, runGrid, collectRecords, changedRuns, quitRunningCommands, shellQuote, isFinished, writeResults, CONFIG_COPY, ExperimentError } = await import('../experiment/index.js');
       const threads = parseIntArg('--threads', flags.threads ?? '1', 1);
       const p = flags.parts ? parseParts(flags.parts) : null;
       const config = loadConfig(configFile);
@@ -76,6 +81,16 @@ Exit codes: 0 every selected run finished, 1 a run failed or a config error, 2 b
           const rec = recs.get(r.id)!;
           process.stdout.write(`${rec.status.padEnd(8)} ${r.id}${rec.final_acc !== null ? `  ${(100 * rec.final_acc).toFixed(2)}%` : ''}${rec.changed ? `  (${rec.changed})` : ''}\n`);
         }
+        return;
+      }
+      if (flags.verifyChanged) {
+        const { verifyReselections } = await import('../experiment/reselect.js');
+        const v = verifyReselections(all, selected, { ...process.env, OPENBLAS_NUM_THREADS: String(threads) }, (line) => process.stderr.write(`${line}\n`));
+        for (const [id, why] of v.remaining) process.stdout.write(`changed  ${id}  (${why})\n`);
+        process.stdout.write(`${v.verified.length} changed run${v.verified.length === 1 ? '' : 's'} verified to select the same student and kept; ${v.remaining.size} still changed${v.remaining.size ? ' (--rerun-changed redoes them)' : ''}\n`);
+        // The recorded runs now follow this config: it is the copy reports read.
+        writeFileSync(path.join(root, CONFIG_COPY), `${JSON.stringify(config, null, 2)}\n`);
+        writeResults(root, all);
         return;
       }
       if (flags.dryRun) {

@@ -8,7 +8,9 @@ import { demoCommand } from './demo-command.js';
 import { infoCommand } from './info-command.js';
 import { evalCommand } from './eval-command.js';
 import { experimentCommand } from './experiment-command.js';
+import { exportCommand } from './export-command.js';
 import { inspectCommand } from './inspect-command.js';
+import { predictCommand } from './predict-command.js';
 import { pruneCommand } from './prune-command.js';
 import { reportCommand } from './report-command.js';
 import { selectCommand } from './select-command.js';
@@ -27,7 +29,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), pruneCommand(), demoCommand(), experimentCommand(), reportCommand(), benchCommand(), infoCommand()]) {
+  for (const command of [selectCommand(), inspectCommand(), trainCommand(), evalCommand(), predictCommand(), pruneCommand(), exportCommand(), demoCommand(), experimentCommand(), reportCommand(), benchCommand(), infoCommand()]) {
     reflowDescriptions(command);
     program.addCommand(command.exitOverride());
   }

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
 import { formatCount, parseChoice, parseIntArg, UsageError } from './common.js';
 import { parseModelConfigArg } from './model-arg.js';
+import { withFlagNames } from './option-flags.js';
 
 interface PruneFlags {
   teacher: string;
@@ -43,10 +44,10 @@ Examples:
       const params = flags.params === undefined ? undefined : parseIntArg('--params', flags.params, 1);
       const student = flags.student === undefined ? undefined : parseModelConfigArg('--student', flags.student);
       const { pruneCheckpoint } = await import('../training/prune.js');
-      const result = pruneCheckpoint({
+      const result = await withFlagNames(() => pruneCheckpoint({
         teacher: flags.teacher, out: flags.out, params, student, family, keepHead: Boolean(flags.keepHead),
         dtype: flags.dtype.toUpperCase() as 'F32' | 'F16' | 'BF16',
-      });
+      }), { family: '--arch' });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;

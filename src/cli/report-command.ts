@@ -1,9 +1,11 @@
 // `wsel report`: the claims of an experiment's results as an HTML page with plots and a RESULTS.md table.
 import path from 'node:path';
 import { Command } from 'commander';
+import { UsageError } from './common.js';
 
 interface ReportFlags {
   config?: string;
+  headline?: string;
   html?: string;
   md?: string;
   json?: boolean;
@@ -18,21 +20,26 @@ export function reportCommand(): Command {
       + 'seeds, the commands, and "reproduced" / "not reproduced" by a one-sided Welch t-test (p < 0.05).')
     .argument('<dir>', 'results folder')
     .option('--config <file>', 'experiment JSON (default: DIR/experiment.json, the copy the runner keeps)')
+    .option('--headline <dir>', 'open the report with the headline of another results folder: the recipe its `choices` pick on validation, against the baselines on test (default: DIR\'s own, when its config declares choices)')
     .option('--html <file>', 'HTML output (default: DIR/report.html)')
     .option('--md <file>', 'Markdown output (default: DIR/RESULTS.md)')
     .option('--json', 'print the claims\' verdicts as JSON')
     .addHelpText('after', `
 Examples:
-  wsel report experiments/results/claims --html experiments/report/index.html --md experiments/RESULTS.md
+  wsel report experiments/results/claims --headline experiments/results/recipes --html experiments/report/index.html --md experiments/RESULTS.md
   wsel report /tmp/smoke`)
     .action(async (dir: string, flags: ReportFlags) => {
-      const { analyze, writeReport, changedText } = await import('../experiment/index.js');
+      const { analyze, buildHeadline, writeReport, changedText } = await import('../experiment/index.js');
       const a = analyze(dir, flags.config);
-      const out = await writeReport(a, flags.html ?? path.join(dir, 'report.html'), flags.md ?? path.join(dir, 'RESULTS.md'));
+      const source = flags.headline ? analyze(flags.headline) : a;
+      const headline = source.config.choices?.length ? buildHeadline(source) : undefined;
+      if (flags.headline && !headline) throw new UsageError(`--headline ${flags.headline}: its config declares no "choices"`);
+      const out = await writeReport(a, flags.html ?? path.join(dir, 'report.html'), flags.md ?? path.join(dir, 'RESULTS.md'), headline);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(a.claims.map((c) => ({ id: c.spec.id, title: c.spec.title, verdict: c.verdict, summary: c.summary })), null, 2)}\n`);
         return;
       }
+      for (const c of headline?.choices ?? []) process.stdout.write(`choice ${c.spec.id}: ${c.chosen ? `${c.chosen.method} (validation ${(100 * c.chosen.score!).toFixed(2)}%)` : 'not every candidate has run yet'}\n`);
       for (const c of a.claims) process.stdout.write(`claim ${c.spec.id} (${c.spec.title}): ${c.verdict} - ${c.summary}\n`);
       process.stdout.write(`${a.runtime.done} of ${a.runtime.runs} runs finished${changedText(a)}; wrote ${out.html} and ${out.markdown}\n`);
     });

@@ -178,6 +178,24 @@ function makeSplit(rgbImages: Uint8Array, labels: LabelArray, n: number, H: numb
   return { images, labels, n, height: H, width: W, channels: 1, classes };
 }
 
+/**
+ * Decode image files into one split stored the way an image-folder dataset stores its images: height x width
+ * (fitted by `fit`), gray (BT.601 luma) for 1 channel or RGB for 3; labels are 0. For predictions on files.
+ */
+export function loadImages(paths: readonly string[], height: number, width: number, channels: 1 | 3, fit: FitMode = 'resize'): DatasetSplit {
+  const conv = new Converter(height, width, fit);
+  const rgb = new Uint8Array(paths.length * 3 * height * width);
+  paths.forEach((p, i) => conv.convert(p, rgb, i * 3 * height * width));
+  return makeSplit(rgb, new Uint8Array(paths.length), paths.length, height, width, channels === 1, 1);
+}
+
+/** Every PNG and JPEG file under `dir`, sorted by name, a folder's own files before its subfolders' (hidden entries skipped). */
+export function listImageFiles(dir: string): string[] {
+  if (!isDir(dir)) throw new DataError(`${dir}: not a folder`);
+  const sub = readdirSync(dir).filter((name) => !name.startsWith('.')).sort(byName).map((name) => join(dir, name)).filter(isDir);
+  return [...imageFiles(dir), ...sub.flatMap(listImageFiles)];
+}
+
 /** Load an image folder as a dataset (see ImageFolderOptions for split, size and color rules). */
 export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Dataset {
   if (!isDir(root)) throw new DataError(`${root}: image folder does not exist`);

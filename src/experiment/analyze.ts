@@ -3,8 +3,10 @@
 // reports (report.ts) are two renderings of this one object.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExperimentError, loadConfig, planRuns, type ClaimSpec, type ExperimentConfig, type PlannedRun } from './config.js';
-import { collectRecords, CONFIG_COPY, type RunRecord } from './runner.js';
+import { ExperimentError, type ClaimSpec, type ExperimentConfig } from './config.js';
+import { planRuns, type PlannedRun } from './plan.js';
+import { collectRecords, CONFIG_COPY, type RunRecord } from './results.js';
+import { loadConfig } from './schema.js';
 import { mean, std, welchGreater } from './stats.js';
 
 /** The decision rule, stated once and printed in both reports. */

@@ -1,8 +1,10 @@
 // Element-selection rules: which m of n indices a dimension keeps. Each rule returns ascending indices.
 import { roundHalfEven, torchLinspaceF32 } from './torch-linspace.js';
 
-export type ElementRule = 'uniform' | 'first' | 'random' | 'random-inconsistent' | 'magnitude';
-export const ELEMENT_RULES: readonly ElementRule[] = ['uniform', 'first', 'random', 'random-inconsistent', 'magnitude'];
+export type ElementRule = 'uniform' | 'first' | 'random' | 'random-inconsistent' | 'magnitude' | 'activation';
+export const ELEMENT_RULES: readonly ElementRule[] = ['uniform', 'first', 'random', 'random-inconsistent', 'magnitude', 'activation'];
+/** Rules that keep the highest-scoring indices of a space (scores from the teacher's weights or its activations). */
+export const SCORED_RULES: readonly ElementRule[] = ['magnitude', 'activation'];
 
 function checkSizes(n: number, m: number): void {
   if (!Number.isInteger(n) || !Number.isInteger(m) || m < 0 || n < 0) throw new Error(`bad sizes n=${n}, m=${m}`);

@@ -4,11 +4,11 @@
 import type { ArchDecl, AxisDecl, Component, SpaceDecl, TensorDecl } from '../arch/types.js';
 import { tensorShape } from '../arch/types.js';
 import {
-  allIndices, firstIndices, randomIndices, topIndices, uniformIndices, type ElementRule,
+  allIndices, firstIndices, randomIndices, SCORED_RULES, topIndices, uniformIndices, type ElementRule,
 } from './index-rules.js';
 import { SelectionError } from './errors.js';
 import { buildLayerMap, makeRenamer, type LayerRule } from './layers.js';
-import { seededRandom } from './rng.js';
+import { seededRandom } from '../data/keyed-random.js';
 
 export type HeadMode = 'flat' | 'whole';
 
@@ -64,8 +64,11 @@ export interface SelectionPlan {
 
 export { SelectionError } from './errors.js';
 
-/** Per-index importance of a teacher space (magnitude rule); computed by the caller from the teacher's weights. */
-export type SpaceScores = (teacherSpace: string) => Float64Array;
+/**
+ * Per-index importance of a teacher space, for the scored rules: computed by the caller from the teacher's
+ * weights (magnitude) or from its activations on calibration data (activation). Undefined: the space has none.
+ */
+export type SpaceScores = (teacherSpace: string) => Float64Array | undefined;
 
 interface PlanInputs {
   teacher: ArchDecl;
@@ -73,7 +76,7 @@ interface PlanInputs {
   /** Shapes of the tensors actually present in the teacher file. */
   teacherShapes: ReadonlyMap<string, readonly number[]>;
   options: PlanOptions;
-  /** Needed only for the magnitude rule. */
+  /** Needed only for the scored rules (magnitude, activation). */
   scores?: SpaceScores;
 }
 
@@ -217,10 +220,11 @@ function resolveSpace(
       case 'uniform': return uniformIndices(of, count);
       case 'first': return firstIndices(of, count);
       case 'random': return randomIndices(of, count, seededRandom(options.seed, key));
-      case 'magnitude': return topIndices(weights!, count);
+      case 'magnitude':
+      case 'activation': return topIndices(weights!, count);
     }
   };
-  const weights = rule === 'magnitude' ? requireScores(scores, teacherSpace, n) : undefined;
+  const weights = SCORED_RULES.includes(rule) ? requireScores(scores, rule, teacherSpace, n) : undefined;
   if (options.heads === 'whole' && t.heads !== undefined && s.heads !== undefined) {
     return { ...base, rule: `${rule}, whole heads`, indices: wholeHeads(t.heads, s.heads, n, m, space, pick, weights) };
   }
@@ -274,10 +278,14 @@ function resolveProduct(
   return { ...base, rule, indices };
 }
 
-function requireScores(scores: SpaceScores | undefined, teacherSpace: string, n: number): Float64Array {
-  if (!scores) throw new SelectionError('the magnitude rule needs teacher weight scores');
+function requireScores(scores: SpaceScores | undefined, rule: ElementRule, teacherSpace: string, n: number): Float64Array {
+  if (!scores) throw new SelectionError(`the ${rule} rule needs scores of the teacher's units`);
   const w = scores(teacherSpace);
-  if (w.length !== n) throw new SelectionError(`magnitude scores for "${teacherSpace}" have ${w.length} entries, expected ${n}`);
+  if (!w) {
+    throw new SelectionError(`the ${rule} rule has no scores for "${teacherSpace}" (${n} entries), which the student narrows; `
+      + 'activations score channels, MLP units and heads, not kernel taps: choose another --elements rule for this student');
+  }
+  if (w.length !== n) throw new SelectionError(`${rule} scores for "${teacherSpace}" have ${w.length} entries, expected ${n}`);
   return w;
 }
 

@@ -20,12 +20,11 @@ import { GatherBuffers, gatherTensor } from './gather.js';
 import {
   declareHf, HF_DEFAULT_SHARD_SIZE, HF_RECORD_NAME, HF_WEIGHTS_NAME, writeHfFolderFiles, type HfDeclarations, type HfTeacher,
 } from './hf-folder.js';
-import { ELEMENT_RULES, type ElementRule } from './index-rules.js';
+import { ELEMENT_RULES, SCORED_RULES, type ElementRule } from './index-rules.js';
 import type { LayerRule } from './layers.js';
 import { spaceScores } from './magnitude.js';
-import {
-  DEFAULT_PLAN_OPTIONS, planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan,
-} from './plan.js';
+import { planSelection, SelectionError, type HeadMode, type PlanOptions, type SelectionPlan } from './plan.js';
+import { RECIPE_NAMES, recipeFor, type RecipeName } from './recipes.js';
 
 export { ARCH_NAMES, type ArchName };
 export function isHfArch(arch: ArchName): boolean {
@@ -41,12 +40,17 @@ export interface SelectionOptions {
   student?: Record<string, unknown>;
   /** Corrections to the config inferred from the teacher's shapes (e.g. num_heads). */
   teacherConfig?: Record<string, unknown>;
+  /** Where elements, layers and heads come from when not given (default best: the evidence's choice per family). */
+  recipe?: RecipeName;
   elements?: ElementRule;
   layers?: LayerRule;
   heads?: HeadMode;
   exclude?: readonly Component[];
   keepHead?: boolean;
   seed?: number;
+  /** `elements: 'activation'`: every teacher space's scores from its activations on calibration data, and what
+   *  that data was (recorded in the output); computed by the caller (`calibrate` in src/training). */
+  activation?: ActivationScores;
   dtype?: OutputDType;
   /** Bytes per output shard; default: one file (5 GB shards for a model folder). */
   maxShardSize?: number;
@@ -74,6 +78,12 @@ export interface SelectionOutput {
   readonly open: SinkFactory;
 }
 
+export interface ActivationScores {
+  scores: ReadonlyMap<string, Float64Array>;
+  /** How the scores were made (data, images, seed), as recorded in the output's metadata and sidecar. */
+  source: Readonly<Record<string, unknown>>;
+}
+
 export interface SelectResult {
   files: string[];
   record: string;
@@ -84,6 +94,8 @@ export interface SelectResult {
   studentConfig: Record<string, unknown>;
   layerMap: Record<string, number[]>;
   omitted: { name: string; reason: string }[];
+  /** The rules used: those given, the rest from the recipe. */
+  rules: { recipe: RecipeName; elements: ElementRule; layers: LayerRule; heads: HeadMode };
 }
 
 /** Sidecar record path: `X.safetensors` -> `X.selection.json`. */
@@ -181,13 +193,18 @@ function requireStudent(req: SelectionOptions, arch: string): Record<string, unk
   return req.student;
 }
 
-/** The plan options a request asks for, checked (`hf`: the teacher is a model folder). */
-export function planOptions(req: SelectionOptions, hf: boolean): PlanOptions {
+/**
+ * The plan options a request asks for, checked. `family` is the teacher's family (its recipe fills the rules not
+ * given); before the teacher is read, the requested `--arch` serves to check the rest.
+ */
+export function planOptions(req: SelectionOptions, family: string): PlanOptions {
+  const recipeName = req.recipe ?? 'best';
+  if (!RECIPE_NAMES.includes(recipeName)) throw new SelectionError(`unknown recipe "${recipeName}" (known: ${RECIPE_NAMES.join(', ')})`);
+  const recipe = recipeFor(recipeName, family);
   const options: PlanOptions = {
-    elements: req.elements ?? DEFAULT_PLAN_OPTIONS.elements,
-    layers: req.layers ?? DEFAULT_PLAN_OPTIONS.layers,
-    // Language models keep whole heads by default: grouped-query attention and rotary embeddings stay valid.
-    heads: req.heads ?? (hf ? 'whole' : DEFAULT_PLAN_OPTIONS.heads),
+    elements: req.elements ?? recipe.elements,
+    layers: req.layers ?? recipe.layers,
+    heads: req.heads ?? recipe.heads,
     exclude: req.exclude ?? [],
     keepHead: req.keepHead ?? false,
     seed: req.seed ?? 0,
@@ -198,13 +215,28 @@ export function planOptions(req: SelectionOptions, hf: boolean): PlanOptions {
     if (!COMPONENTS.includes(c)) throw new SelectionError(`unknown component "${c}" for --exclude (known: ${COMPONENTS.join(', ')})`);
   }
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new SelectionError(`--seed must be a non-negative integer, got ${options.seed}`);
+  if (options.elements === 'activation' && !req.activation) {
+    throw new SelectionError('--elements activation needs the teacher\'s activations on calibration data (--calib DATA[:N])');
+  }
+  if (req.activation && options.elements !== 'activation') throw new SelectionError(`activation scores were given, but the element rule is ${options.elements}`);
   if (req.arch === 'generic') {
-    if (options.elements === 'random' || options.elements === 'magnitude') {
+    if (options.elements === 'random' || SCORED_RULES.includes(options.elements)) {
       throw new SelectionError(`--elements ${options.elements} needs dimension spaces, which --arch generic does not have; use uniform, first or random-inconsistent, or a named --arch`);
     }
     if (options.heads === 'whole') throw new SelectionError('--heads whole needs an architecture with attention heads; --arch generic has none');
   }
   return options;
+}
+
+/**
+ * Whole heads keep the teacher's head width. A student whose heads are narrower (its num_heads given so) gets
+ * flat heads from a recipe, rather than an error about a --heads flag the user did not give.
+ */
+function fitRecipeHeads(options: PlanOptions, req: SelectionOptions, decls: Declarations): PlanOptions {
+  if (req.heads !== undefined || options.heads !== 'whole' || isHfFamilyName(decls.arch)) return options;
+  const widths = (d: ArchDecl): Set<number> => new Set(Object.values(d.spaces).filter((sp) => sp.heads).map((sp) => sp.size / sp.heads!));
+  const teacherWidths = widths(decls.teacher);
+  return [...widths(decls.student)].every((w) => teacherWidths.has(w)) ? options : { ...options, heads: 'flat' };
 }
 
 function inheritedMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
@@ -221,7 +253,8 @@ function buildRecord(req: SelectionOptions, teacherName: string, decls: Declarat
     arch: decls.arch,
     teacher: { file: teacherName, config: decls.teacher.config },
     student: { config: decls.student.config },
-    options: { ...options, exclude: [...options.exclude], dtype: req.dtype ?? null },
+    options: { recipe: req.recipe ?? 'best', ...options, exclude: [...options.exclude], dtype: req.dtype ?? null },
+    ...(req.activation ? { calibration: req.activation.source } : {}),
     layer_map: plan.layerMap,
     spaces: Object.fromEntries(Object.entries(plan.spaces).map(([name, s]) => [name, {
       teacher_space: s.teacherSpace, teacher_size: s.teacherSize, student_size: s.studentSize, rule: s.rule,
@@ -260,7 +293,7 @@ function finishedText(open: SinkFactory, name: string, text: string): ByteSink {
 export function* selectionSteps(req: SelectionOptions, teacher: SelectionTeacher, output: SelectionOutput): Generator<void, SelectResult> {
   const hf = teacher.hf ?? null;
   const reader = teacher.reader;
-  const options = planOptions(req, hf !== null);
+  planOptions(req, hf ? hf.family.name : req.arch);
   let hfDecls: HfDeclarations | null = null;
   let decls: Declarations;
   if (hf) {
@@ -269,10 +302,13 @@ export function* selectionSteps(req: SelectionOptions, teacher: SelectionTeacher
   } else {
     decls = declare(req, teacher);
   }
-  const scores = options.elements === 'magnitude' ? yield* spaceScores(decls.teacher, reader) : null;
+  // The recipe is the teacher family's, known once the teacher is declared.
+  const options = fitRecipeHeads(planOptions(req, decls.arch), req, decls);
+  const scores = req.activation?.scores
+    ?? (options.elements === 'magnitude' ? yield* spaceScores(decls.teacher, reader) : null);
   const plan = planSelection({
     teacher: decls.teacher, student: decls.student, teacherShapes: shapesOf(reader), options,
-    scores: (space) => scores!.get(space)!,
+    scores: (space) => scores?.get(space),
   });
   if (plan.tensors.length === 0) {
     throw new SelectionError(decls.student.tensors.length === 0
@@ -296,7 +332,10 @@ export function* selectionSteps(req: SelectionOptions, teacher: SelectionTeacher
     format: 'pt',
     'wsel.version': VERSION,
     'wsel.arch': decls.arch,
-    'wsel.method': JSON.stringify({ elements: options.elements, layers: options.layers, heads: options.heads, exclude: options.exclude, keep_head: options.keepHead }),
+    'wsel.method': JSON.stringify({
+      elements: options.elements, layers: options.layers, heads: options.heads, exclude: options.exclude, keep_head: options.keepHead,
+      ...(req.activation ? { calibration: req.activation.source } : {}),
+    }),
     'wsel.seed': String(options.seed),
     'wsel.layer_map': JSON.stringify(plan.layerMap),
     'wsel.student_config': JSON.stringify(decls.student.config),
@@ -334,6 +373,7 @@ export function* selectionSteps(req: SelectionOptions, teacher: SelectionTeacher
       record: recordName, tensors: plan.tensors.length, parameters, bytes,
       teacherConfig: { ...decls.teacher.config }, studentConfig: { ...decls.student.config },
       layerMap: plan.layerMap, omitted: [...plan.omitted],
+      rules: { recipe: req.recipe ?? 'best', elements: options.elements, layers: options.layers, heads: options.heads },
     };
   } finally {
     // Reached on errors and when the driver stops the generator: nothing half written stays.

@@ -13,6 +13,15 @@ import { VERSION } from '../version.js';
 import { TrainingError } from './errors.js';
 import { isModelFamily, MODEL_FAMILIES, resolveModelSpec, type ModelSpec } from './model-config.js';
 import { recordedConfig } from '../arch/recorded-config.js';
+import { OptionError, optionName } from './options.js';
+import { readInputSize } from './recorded-input.js';
+
+/** The options that name a checkpoint's family and config corrections, for messages (a KD teacher has its own). */
+export interface ModelOptionNames {
+  family: string;
+  config: string;
+}
+export const MODEL_OPTIONS: ModelOptionNames = { family: 'family', config: 'config' };
 
 /** Tensors of a training-state file that are not model parameters. */
 export const OPTIMIZER_PREFIX = 'optimizer.';
@@ -33,13 +42,13 @@ export function modelTensorNames(reader: CheckpointReader): string[] {
  * config from wsel's metadata, else inferred from shapes (a timm checkpoint); `overrides` on top.
  */
 export function specFromCheckpoint(reader: CheckpointReader, familyHint?: ModelFamily, overrides: Record<string, unknown> = {},
-  dropPathDefault?: (f: ModelFamily) => number): ModelSpec {
+  dropPathDefault?: (f: ModelFamily) => number, options: ModelOptionNames = MODEL_OPTIONS): ModelSpec {
   const shapes = new Map([...shapesOf(reader)].filter(([n]) => modelTensorNames(reader).includes(n)));
   let family = familyHint;
   const recordedArch = reader.metadata['wsel.arch'];
   if (family !== undefined && recordedArch !== undefined && recordedArch !== family && isModelFamily(recordedArch)) {
     const names: Record<ModelFamily, string> = { vit: 'ViT', convnext: 'ConvNeXt', mixer: 'MLP-Mixer' };
-    throw new TrainingError(`${reader.path}: holds a ${names[recordedArch]} (its wsel.arch metadata), not the ${names[family]} --model ${family} asks for; drop --model (the family comes from the file)`);
+    throw new OptionError(`${reader.path}: holds a ${names[recordedArch]} (its wsel.arch metadata), not the ${names[family]} ${optionName(options.family)} ${family} asks for; drop ${optionName(options.family)} (the family comes from the file)`);
   }
   if (family === undefined && recordedArch !== undefined) {
     if (!isModelFamily(recordedArch)) throw new TrainingError(`${reader.path}: its wsel.arch is "${recordedArch}", which the trainer cannot build (known: ${MODEL_FAMILIES.join(', ')})`);
@@ -49,7 +58,7 @@ export function specFromCheckpoint(reader: CheckpointReader, familyHint?: ModelF
     family = MODEL_FAMILIES.find((f) => {
       try { FAMILIES[f]!.inferConfig(shapes); return true; } catch { return false; }
     });
-    if (family === undefined) throw new TrainingError(`${reader.path}: not a ViT, ConvNeXt or MLP-Mixer checkpoint (give --model)`);
+    if (family === undefined) throw new OptionError(`${reader.path}: not a ViT, ConvNeXt or MLP-Mixer checkpoint (give ${optionName(options.family)})`);
   }
   let base = recordedConfig(reader.metadata);
   if (base === null) {
@@ -83,13 +92,14 @@ export interface LoadReport {
  * model does not have, or one of another shape, is an error naming it (with both shapes); `skip` names
  * checkpoint tensors to leave out (e.g. a classifier for another label set).
  */
-export function loadIntoModel(model: Module, reader: CheckpointReader, skip: (name: string) => boolean = () => false): LoadReport {
+export function loadIntoModel(model: Module, reader: CheckpointReader, skip: (name: string) => boolean = () => false,
+  options: ModelOptionNames = MODEL_OPTIONS): LoadReport {
   const params = new Map(model.namedParameters());
   const names = modelTensorNames(reader).filter((n) => !skip(n));
   const unexpected = names.filter((n) => !params.has(n));
   if (unexpected.length > 0) {
     const shown = unexpected.slice(0, 8).join(', ') + (unexpected.length > 8 ? `, ... (${unexpected.length} in all)` : '');
-    throw new TrainingError(`${reader.path}: tensors the model does not have: ${shown} (wrong --model or --config?)`);
+    throw new OptionError(`${reader.path}: tensors the model does not have: ${shown} (wrong ${optionName(options.family)} or ${optionName(options.config)}?)`);
   }
   const mismatched: string[] = [];
   for (const n of names) {
@@ -143,8 +153,7 @@ export function modelMetadata(spec: ModelSpec, extra: Record<string, string> = {
 export function recordedInputSize(path: string): number | undefined {
   const reader = openCheckpoint(path);
   try {
-    const side = Number(reader.metadata['wsel.input_size']);
-    return Number.isSafeInteger(side) && side > 0 ? side : undefined;
+    return readInputSize(reader.metadata);
   } finally {
     reader.close();
   }

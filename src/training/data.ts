@@ -6,6 +6,7 @@ import {
   type BatchTransform, type Dataset, type DatasetDefaults,
 } from '../data/index.js';
 import { TrainingError } from './errors.js';
+import { OptionError, optionName } from './options.js';
 import { modelInput, type ModelSpec } from './model-config.js';
 import { convnextLastSide, convnextMinSide } from '../models/convnext.js';
 
@@ -22,7 +23,7 @@ export function loadDatasetOrThrow(spec: string): Dataset {
   try {
     return loadDataset(spec);
   } catch (e) {
-    throw new TrainingError(`--data ${spec}: ${(e as Error).message}`);
+    throw new OptionError(`${optionName('data')} ${spec}: ${(e as Error).message}`);
   }
 }
 
@@ -30,13 +31,13 @@ export function loadDatasetOrThrow(spec: string): Dataset {
 export function inputSide(spec: ModelSpec, dataset: Pick<Dataset, 'height' | 'width'>, override?: number): number {
   const input = modelInput(spec);
   if (input.size !== null) {
-    if (override !== undefined && override !== input.size) throw new TrainingError(`--img-size ${override} differs from the model's img_size ${input.size}`);
+    if (override !== undefined && override !== input.size) throw new OptionError(`${optionName('imgSize')} ${override} differs from the model's img_size ${input.size}`);
     return input.size;
   }
   const side = override ?? Math.ceil(Math.max(dataset.height, dataset.width) / 32) * 32;
   const c = spec.config as { patch_size: number; depths: number[]; dims: number[] };
   if (convnextLastSide(side, c) < 1) {
-    throw new TrainingError(`input side ${side} is too small for this ConvNeXt (stem ${c.patch_size}, ${c.depths.length} stages): the last stage would be empty; use --img-size ${convnextMinSide(c)} or more`);
+    throw new OptionError(`input side ${side} is too small for this ConvNeXt (stem ${c.patch_size}, ${c.depths.length} stages): the last stage would be empty; use ${optionName('imgSize')} ${convnextMinSide(c)} or more`);
   }
   return side;
 }
@@ -55,9 +56,9 @@ export function resolveAugment(dataset: Dataset, side: number, aug: AugmentOptio
   };
   // Padding (a 28 px digit centred in 32 px) only grows images; a smaller model input is reached by resizing.
   if (side < Math.max(dataset.height, dataset.width)) r.fit = 'resize';
-  if (!(Number.isInteger(r.cropPad) && r.cropPad >= 0)) throw new TrainingError(`crop padding must be a non-negative integer, got ${r.cropPad}`);
-  for (const [k, v] of [['mixup', r.mixupAlpha], ['cutmix', r.cutmixAlpha]] as const) if (!(v >= 0)) throw new TrainingError(`--${k} must be >= 0, got ${v}`);
-  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new TrainingError(`--smoothing must be in [0, 1), got ${r.labelSmoothing}`);
+  if (!(Number.isInteger(r.cropPad) && r.cropPad >= 0)) throw new OptionError(`${optionName('augment.cropPad')} must be a non-negative integer, got ${r.cropPad}`);
+  for (const [k, v] of [['mixup', r.mixupAlpha], ['cutmix', r.cutmixAlpha]] as const) if (!(v >= 0)) throw new OptionError(`${optionName(`augment.${k}`)} must be >= 0, got ${v}`);
+  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new OptionError(`${optionName('augment.labelSmoothing')} must be in [0, 1), got ${r.labelSmoothing}`);
   return r;
 }
 
@@ -75,10 +76,10 @@ export interface TrainData {
 }
 
 /** Seed offsets of the subsets drawn for one run, so each is its own stream. */
-const SUBSET_SALT = { train: 0, eval: 1, val: 2 } as const;
+const SUBSET_SALT = { train: 0, eval: 1, val: 2, evalSubset: 3 } as const;
 
-function checkSize(what: string, n: number): void {
-  if (!(Number.isInteger(n) && n > 0)) throw new TrainingError(`--${what} must be a positive integer, got ${n}`);
+function checkSize(option: string, n: number): void {
+  if (!(Number.isInteger(n) && n > 0)) throw new OptionError(`${optionName(option)} must be a positive integer, got ${n}`);
 }
 
 /** The positions of `pool` (ascending indices) picked by a class-balanced subset of its labels. */
@@ -107,15 +108,15 @@ export function splitTrainVal(labels: ArrayLike<number>, trainSize: number | und
   train: Int32Array | null; val: Int32Array | null;
 } {
   const n = labels.length;
-  if (trainSize !== undefined) checkSize('train-size', trainSize);
+  if (trainSize !== undefined) checkSize('trainSize', trainSize);
   if (valSize === undefined) {
     return { train: trainSize === undefined || trainSize >= n ? null : stratifiedSubset(labels, trainSize, seed + SUBSET_SALT.train), val: null };
   }
-  checkSize('val-size', valSize);
+  checkSize('valSize', valSize);
   if (trainSize !== undefined && trainSize + valSize > n) {
-    throw new TrainingError(`--train-size ${trainSize} and --val-size ${valSize} need ${trainSize + valSize} training images; the data has ${n}`);
+    throw new OptionError(`${optionName('trainSize')} ${trainSize} and ${optionName('valSize')} ${valSize} need ${trainSize + valSize} training images; the data has ${n}`);
   }
-  if (valSize >= n) throw new TrainingError(`--val-size ${valSize} leaves no training images (the data has ${n})`);
+  if (valSize >= n) throw new OptionError(`${optionName('valSize')} ${valSize} leaves no training images (the data has ${n})`);
   if (trainSize !== undefined) {
     const train = stratifiedSubset(labels, trainSize, seed + SUBSET_SALT.train);
     return { train, val: subsetOfPool(labels, complement(n, train), valSize, seed + SUBSET_SALT.val) };
@@ -135,7 +136,7 @@ export function prepareData(dataset: Dataset, spec: ModelSpec, opts: {
   }
   const t = makeTransforms(dataset, { size: side, channels }, augment);
   const split = splitTrainVal(dataset.train.labels, opts.trainSize, opts.valSize, opts.seed);
-  if (opts.evalSize !== undefined) checkSize('eval-size', opts.evalSize);
+  if (opts.evalSize !== undefined) checkSize('evalSize', opts.evalSize);
   const evalAll = opts.evalSize === undefined || opts.evalSize >= dataset.test.n;
   return {
     dataset, side, augment, train: t.train, eval: t.eval, trainIndices: split.train, valIndices: split.val,
@@ -155,6 +156,17 @@ export function trainLoader(d: TrainData, batchSize: number, seed: number): Data
 
 export function evalLoader(d: TrainData, batchSize: number): DataLoader {
   return new DataLoader(d.dataset.test, { batchSize, transform: d.eval, ...(d.evalIndices ? { indices: d.evalIndices } : {}) });
+}
+
+/**
+ * The test images evaluated during training: a fixed class-balanced subset of at most `size` of the final
+ * evaluation's images (all of them when there are no more), so evaluating every epoch stays cheap.
+ */
+export function evalSubsetLoader(d: TrainData, batchSize: number, size: number, seed: number): DataLoader {
+  const pool = d.evalIndices ?? Int32Array.from({ length: d.dataset.test.n }, (_, i) => i);
+  if (size >= pool.length) return evalLoader(d, batchSize);
+  const indices = subsetOfPool(d.dataset.test.labels, pool, size, seed + SUBSET_SALT.evalSubset);
+  return new DataLoader(d.dataset.test, { batchSize, transform: d.eval, indices });
 }
 
 /** The validation split: training images, preprocessed as test images are (no augmentation). */

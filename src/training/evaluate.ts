@@ -1,7 +1,9 @@
-// Evaluation: accuracy, mean cross-entropy and per-class accuracy over a loader, in inference mode.
+// Evaluation: accuracy, mean cross-entropy, per-class accuracy and the confusion matrix over a loader, in
+// inference mode.
 import type { DataLoader } from '../data/index.js';
 import { crossEntropy, noGrad, tensor, tidy } from '../engine/index.js';
 import type { Model } from '../models/index.js';
+import { TrainingError } from './errors.js';
 
 export interface ClassAccuracy {
   class: number;
@@ -16,14 +18,15 @@ export interface EvalResult {
   loss: number;
   accuracy: number;
   perClass: ClassAccuracy[];
+  /** confusion[true class][predicted class]: image counts. */
+  confusion: number[][];
 }
 
 export function evaluate(model: Model, loader: DataLoader, classNames?: readonly string[], onBatch?: (done: number, total: number) => void): EvalResult {
   const wasTraining = model.training;
   model.eval();
   const k = loader.classes;
-  const correct = new Float64Array(k);
-  const total = new Float64Array(k);
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let lossSum = 0;
   let n = 0;
   try {
@@ -33,13 +36,12 @@ export function evaluate(model: Model, loader: DataLoader, classNames?: readonly
         lossSum += tidy(() => {
           const logits = model.forward(tensor(b.x, b.shape));
           const c = logits.shape[1]!;
+          if (c !== k) throw new TrainingError(`the model has ${c} outputs and the data ${k} classes`);
           const z = logits.data;
           for (let i = 0; i < bn; i++) {
             let arg = 0;
             for (let j = 1; j < c; j++) if (z[i * c + j]! > z[i * c + arg]!) arg = j;
-            const y = b.y[i]!;
-            total[y]!++;
-            if (arg === y) correct[y]!++;
+            confusion[b.y[i]!]![arg]!++;
           }
           return crossEntropy(logits, b.y).item() * bn;
         });
@@ -50,13 +52,15 @@ export function evaluate(model: Model, loader: DataLoader, classNames?: readonly
   } finally {
     model.train(wasTraining);
   }
-  let right = 0;
-  for (let i = 0; i < k; i++) right += correct[i]!;
+  const correct = confusion.map((row, i) => row[i]!);
+  const total = confusion.map((row) => row.reduce((a, c) => a + c, 0));
+  const right = correct.reduce((a, c) => a + c, 0);
   return {
     n, loss: n > 0 ? lossSum / n : NaN, accuracy: n > 0 ? right / n : NaN,
     perClass: Array.from({ length: k }, (_, i) => ({
       class: i, name: classNames?.[i] ?? String(i), correct: correct[i]!, total: total[i]!,
       accuracy: total[i]! > 0 ? correct[i]! / total[i]! : NaN,
     })),
+    confusion,
   };
 }

@@ -11,9 +11,17 @@ export {
 } from './checkpoint.js';
 export { Masks, countNonZero, globalTopK, isPrunable, pruneCheckpoint, PRUNE_KEY, type PruneRequest, type PruneResult } from './prune.js';
 export { evaluate, type EvalResult, type ClassAccuracy } from './evaluate.js';
-export { prepareData, evalLoader, trainLoader, loadDatasetOrThrow, type AugmentOptions } from './data.js';
 export {
-  train, loadCompleteModel, defaultDropPath, type TrainOptions, type TrainResult, type TrainSummary, type KdOptions, type StepProgress,
-} from './trainer.js';
+  predict, PREDICT_DEFAULTS, type ClassProbability, type Prediction, type PredictInputs, type PredictOptions, type PredictResult,
+} from './predict.js';
+export { readClassNames, readPreprocess, type RecordedPreprocess } from './recorded-input.js';
+export { prepareData, evalLoader, trainLoader, loadDatasetOrThrow, type AugmentOptions } from './data.js';
+export { train, type TrainResult } from './trainer.js';
+export { defaultDropPath, loadCompleteModel } from './model-setup.js';
+export { OptionError, TRAIN_DEFAULTS, type EvalSplit, type KdOptions, type StepProgress, type TrainOptions } from './options.js';
+export type { TrainSummary } from './summary.js';
 export type { EpochRecord, StepRecord } from './metrics.js';
 export { recordedConfig } from '../arch/recorded-config.js';
+export {
+  activationScores, calibrate, parseCalibSpec, DEFAULT_CALIBRATION_IMAGES, type Calibration, type CalibrateOptions,
+} from './calibrate.js';

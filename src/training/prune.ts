@@ -12,6 +12,7 @@ import { saveSafetensors } from '../checkpoint/node/write.js';
 import type { TensorData } from '../checkpoint/index.js';
 import type { Module, Tensor } from '../engine/index.js';
 import type { ModelFamily } from '../models/index.js';
+import { parseJsonObject } from '../safe-json.js';
 import { modelMetadata, modelTensorNames, readFloat32, specFromCheckpoint, type SaveDType } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { headPrefix } from './model-config.js';
@@ -148,16 +149,18 @@ export function pruneCheckpoint(req: PruneRequest): PruneResult {
 export class Masks {
   private readonly entries: { name: string; param: Tensor; zeros: Int32Array }[] = [];
 
-  /** Masks of the tensors a pruned checkpoint lists, taken from where its values are zero. */
-  static fromPruned(model: Module, metadata: Readonly<Record<string, string>>): Masks | null {
+  /** Masks of the tensors a pruned checkpoint (`file`) lists, taken from where its values are zero. */
+  static fromPruned(model: Module, metadata: Readonly<Record<string, string>>, file = 'checkpoint'): Masks | null {
     const text = metadata[PRUNE_KEY];
     if (!text) return null;
-    const record = JSON.parse(text) as { masked: string[] };
+    const fail = (problem: string) => new TrainingError(`${file}: metadata ${PRUNE_KEY} ${problem}`);
+    const masked = parseJsonObject(text, fail)['masked'];
+    if (!Array.isArray(masked) || !masked.every((n) => typeof n === 'string')) throw fail('has no "masked" list of tensor names');
     const params = new Map(model.namedParameters());
     const masks = new Masks();
-    for (const n of record.masked) {
+    for (const n of new Set(masked as string[])) {
       const p = params.get(n);
-      if (!p) throw new TrainingError(`the pruning record names ${n}, which the model does not have`);
+      if (!p) throw new TrainingError(`${file}: the pruning record names ${n}, which the model does not have`);
       const zeros: number[] = [];
       for (let i = 0; i < p.size; i++) if (p.data[i] === 0) zeros.push(i);
       masks.entries.push({ name: n, param: p, zeros: Int32Array.from(zeros) });

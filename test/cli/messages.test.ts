@@ -60,4 +60,14 @@ describe('checkpoints of another family', () => {
     expect(err).toMatch(/convnext_fmnist\.safetensors: holds a ConvNeXt \(its wsel\.arch metadata\), not the ViT --model vit asks for; drop --model/);
     expect(existsSync(tmp.file('run'))).toBe(false);
   });
+
+  it('each command names the flag it took the family from: --kd-model for a KD teacher, --arch for prune', () => {
+    const kd = wsel('train', '--init', VIT_TEACHER, '--reset-head', '--kd-teacher', CONVNEXT, '--kd-model', 'vit', '--data', 'mnist', '--out', tmp.file('kd'));
+    expect(kd.code).toBe(1);
+    expect(kd.stderr.trim().split('\n').pop()).toMatch(/convnext_fmnist\.safetensors: holds a ConvNeXt \(its wsel\.arch metadata\), not the ViT --kd-model vit asks for; drop --kd-model/);
+    expect(existsSync(tmp.file('kd'))).toBe(false);
+    const prune = refused(wsel('prune', '--teacher', CONVNEXT, '--arch', 'vit', '--params', '1000', '--out', tmp.file('p.safetensors')), 1);
+    expect(prune).toMatch(/not the ViT --arch vit asks for; drop --arch/);
+    expect(existsSync(tmp.file('p.safetensors'))).toBe(false);
+  });
 });

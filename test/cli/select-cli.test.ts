@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vit } from '../../src/arch/index.js';
 import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
+import { recipeFor } from '../../src/selection/recipes.js';
 import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
 
 const tmp = makeTmpDir();
@@ -23,9 +24,39 @@ describe('wsel select', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/wrote .*student\.safetensors/);
-    expect(r.stdout).toMatch(/blocks: teacher layers 0, 1/);
+    // The default recipe (best) is the evidence's choice for the family: uniform layers keep 0 and 2 of 4.
+    const best = recipeFor('best', 'vit');
+    expect(r.stdout).toMatch(/blocks: teacher layers 0, 2/);
+    expect(r.stdout).toContain(`rules: elements ${best.elements}, layers ${best.layers}, heads ${best.heads} (the unset ones from --recipe best)`);
     expect(existsSync(out)).toBe(true);
     expect(existsSync(tmp.file('student.selection.json'))).toBe(true);
+  });
+
+  it('--recipe reference is the paper\'s rule; a rule given overrides either recipe; the record says which', () => {
+    const options = (out: string) => JSON.parse(readFileSync(out.replace('.safetensors', '.selection.json'), 'utf8')).options;
+    const ref = tmp.file('ref.safetensors');
+    const r = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{"embed_dim":64,"depth":2}', '--recipe', 'reference', '--out', ref);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/blocks: teacher layers 0, 1/);
+    expect(options(ref)).toMatchObject({ recipe: 'reference', elements: 'uniform', layers: 'first', heads: 'flat' });
+    const mixed = tmp.file('mixed.safetensors');
+    expect(wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{"embed_dim":64,"depth":2}', '--layers', 'last', '--out', mixed).code).toBe(0);
+    expect(options(mixed)).toMatchObject({ ...recipeFor('best', 'vit'), recipe: 'best', layers: 'last' });
+    const bad = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', '{}', '--recipe', 'newest', '--out', tmp.file('x.safetensors'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--recipe.*best, reference/);
+  });
+
+  it('a recipe\'s whole heads give way to flat heads for a student with narrower heads; --heads whole asked for refuses it', () => {
+    // The teacher's 2 heads are 64 wide; a 64-wide student with 2 heads has 32-wide heads.
+    const narrow = '{"embed_dim":64,"depth":2,"num_heads":2}';
+    const out = tmp.file('narrow.safetensors');
+    const r = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', narrow, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/heads flat \(the unset ones from --recipe best\)/);
+    const asked = wsel('select', '--arch', 'vit', '--teacher', teacher, '--student', narrow, '--heads', 'whole', '--out', tmp.file('x.safetensors'));
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toMatch(/--heads whole keeps the teacher's 64-wide heads/);
   });
 
   it('takes the student config from a file and prints JSON with --json', () => {
@@ -92,10 +123,45 @@ describe('wsel select', () => {
   it('--help teaches the options', () => {
     const r = wsel('select', '--help');
     expect(r.code).toBe(0);
-    for (const flag of ['--arch', '--teacher', '--student', '--out', '--elements', '--layers', '--heads', '--exclude', '--keep-head', '--seed', '--dtype', '--student-template', '--teacher-config', '--max-shard-size', '--json']) {
+    for (const flag of ['--arch', '--teacher', '--student', '--out', '--elements', '--layers', '--heads', '--exclude', '--keep-head', '--seed', '--calib', '--dtype', '--student-template', '--teacher-config', '--max-shard-size', '--json']) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain('Examples:');
+  });
+});
+
+describe('wsel select --elements activation', () => {
+  const shipped = path.join(REPO_ROOT, 'teachers/vit_fmnist.safetensors');
+  const run = (out: string, ...extra: string[]) => wsel('select', '--arch', 'vit', '--teacher', shipped, '--student', '{"embed_dim":64,"depth":4}', '--out', out, ...extra);
+
+  it('scores the teacher on --calib images: same bytes for the same seed, recorded in the output', () => {
+    const a = tmp.file('act-a.safetensors');
+    const b = tmp.file('act-b.safetensors');
+    expect(run(a, '--elements', 'activation', '--calib', 'mnist:64', '--seed', '1').code).toBe(0);
+    expect(run(b, '--elements', 'activation', '--calib', 'mnist:64', '--seed', '1').code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+    const record = JSON.parse(readFileSync(tmp.file('act-a.selection.json'), 'utf8'));
+    expect(record.calibration).toMatchObject({ data: 'mnist', images: 64, seed: 1, split: 'train' });
+    expect(record.spaces.embed.rule).toBe('activation');
+    const uniform = tmp.file('uniform.safetensors');
+    expect(run(uniform, '--elements', 'uniform').code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(uniform))).toBe(false);
+  });
+
+  it('refuses what it cannot do, naming the flag', () => {
+    const noCalib = run(tmp.file('x.safetensors'), '--elements', 'activation');
+    expect(noCalib.code).toBe(2);
+    expect(noCalib.stderr).toMatch(/--elements activation needs calibration images: --calib DATA\[:N\]/);
+    const unused = run(tmp.file('x.safetensors'), '--calib', 'mnist');
+    expect(unused.code).toBe(2);
+    expect(unused.stderr).toMatch(/--calib is used by --elements activation only/);
+    const generic = wsel('select', '--arch', 'generic', '--teacher', shipped, '--student-template', shipped, '--out', tmp.file('x.safetensors'), '--elements', 'activation', '--calib', 'mnist');
+    expect(generic.code).toBe(2);
+    expect(generic.stderr).toMatch(/ViT, ConvNeXt and MLP-Mixer teachers only/);
+    const tooMany = run(tmp.file('x.safetensors'), '--elements', 'activation', '--calib', 'mnist:70000');
+    expect(tooMany.code).toBe(1);
+    expect(tooMany.stderr).toMatch(/the train split of mnist has only 60000 images/);
+    expect(existsSync(tmp.file('x.safetensors'))).toBe(false);
   });
 });
 

@@ -1,9 +1,15 @@
 // The pieces under the runner and the report: statistics, grid expansion, run patterns, parts, rotation data.
-import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
-  flagsToArgv, incompleteBeta, matchRun, mean, partOf, planRuns, rotateQuarter, rotationSplit, shellQuote, std, studentTUpper,
+  flagsToArgv, incompleteBeta, loadConfig, matchRun, mean, partOf, planRuns, rotateQuarter, rotationSplit, shellQuote, std, studentTUpper,
   validateConfig, welchGreater, type ExperimentConfig,
 } from '../../src/experiment/index.js';
+import { makeTmpDir, REPO_ROOT } from '../helpers.js';
+
+const tmp = makeTmpDir('wsel-grid-json-');
+afterAll(() => tmp.cleanup());
 
 describe('statistics', () => {
   it('mean and sample standard deviation', () => {
@@ -77,6 +83,14 @@ describe('grid expansion', () => {
     expect(runs.find((r) => r.id === 'small/vit/ft/s0')!.commands[0]).toContain('res/big/t/s0/final.safetensors');
   });
 
+  it('{data} in a select flag is the dataset\'s data source', () => {
+    const c = structuredClone(CONFIG);
+    c.methods.push({ id: 'vit/act', select: { arch: 'vit', teacher: 't.safetensors', elements: 'activation', calib: '{data}:64' } });
+    const runs = planRuns(validateConfig(c), 'res');
+    expect(runs.find((r) => r.id === 'small/vit/act/s0')!.commands[0]).toContain('mnist:64');
+    expect(runs.find((r) => r.id === 'big/vit/act/s0')!.commands[0]).toContain('fashion-mnist:64');
+  });
+
   it('a validation split held out of a whole train split leaves fewer steps; one beside a train size does not', () => {
     const c = structuredClone(CONFIG);
     c.train = { ...c.train, 'val-size': 1000 };
@@ -114,6 +128,33 @@ describe('grid expansion', () => {
     expect(bad((c) => { c.claims = [{ id: 'x', title: 't', kind: 'compute', target: c.methods[0].id, baselines: [c.methods[1].id], ratio: 'six' }]; })).toThrow(/"ratio"/);
     expect(bad((c) => { c.claims = [{ id: 'x | y', title: 't', pairs: [[c.methods[0].id, c.methods[1].id]] }]; })).toThrow(/"id"/);
     expect(bad((c) => { c.curves = [{ dataset: 'nope', methods: [] }]; })).toThrow(/curve/);
+  });
+
+  it('refuses keys the schema does not know, naming the closest known one', () => {
+    const bad = (edit: (c: any) => void): (() => unknown) => () => {
+      const c = structuredClone(CONFIG) as any;
+      edit(c);
+      return validateConfig(c, 'grid.json');
+    };
+    expect(bad((c) => { c.datasets.small.trainsize = 100; })).toThrow('grid.json: datasets.small: unknown key "trainsize" (did you mean "trainSize"?)');
+    expect(bad((c) => { c.datasets.small.epochz = 3; })).toThrow(/datasets\.small: unknown key "epochz" \(did you mean "epochs"\?\)/);
+    expect(bad((c) => { c.methods[1].tarin = {}; })).toThrow(/method "vit\/random": unknown key "tarin" \(did you mean "train"\?\)/);
+    expect(bad((c) => { c.method = []; })).toThrow(/grid\.json: unknown key "method" \(did you mean "methods"\?\)/);
+    expect(bad((c) => { c.methods[2].kdFrom = { method: 't', dataset: 'big', sead: 0 }; })).toThrow(/unknown key "sead" \(did you mean "seed"\?\)/);
+    expect(bad((c) => { c.claims = [{ id: 'x', title: 't', pairs: [['t', 'vit/ws']], dataset: ['small'] }]; })).toThrow(/claim "x": unknown key "dataset" \(did you mean "datasets"\?\)/);
+    expect(bad((c) => { c.curves = [{ dataset: 'small', methods: ['t'], titel: 'x' }]; })).toThrow(/curves\[0\]: unknown key "titel" \(did you mean "title"\?\)/);
+  });
+
+  it('a config file that is not JSON, or nests without end, is refused naming the file and the field', () => {
+    const file = tmp.file('grid.json');
+    writeFileSync(file, '{"name": "x",');
+    expect(() => loadConfig(file)).toThrow(/grid\.json: not valid JSON \(/);
+    writeFileSync(file, `{"name": "x", "methods": ${'['.repeat(200)}${']'.repeat(200)}}`);
+    expect(() => loadConfig(file)).toThrow(/grid\.json: field "methods" nests deeper than 64 levels/);
+  });
+
+  it('the shipped grids pass the schema', () => {
+    for (const file of ['experiments/claims.json', 'experiments/smoke.json']) expect(() => loadConfig(path.join(REPO_ROOT, file))).not.toThrow();
   });
 
   it('--only globs and --parts partitions', () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../src/checkpoint/node/open.js';
-import { inspectCheckpoint } from '../../src/cli/inspect-command.js';
+import { inspectCheckpoint } from '../../src/selection/node/inspect.js';
 import { WselError } from '../../src/errors.js';
 import { select } from '../../src/selection/node/select.js';
 import type { ArchName } from '../../src/selection/select.js';

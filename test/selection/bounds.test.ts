@@ -10,7 +10,7 @@ import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
 import { openCheckpoint, saveSafetensors } from '../../src/checkpoint/node/index.js';
 import { select } from '../../src/selection/node/select.js';
-import { inspectCheckpoint } from '../../src/cli/inspect-command.js';
+import { inspectCheckpoint } from '../../src/selection/node/inspect.js';
 import { runWsel } from '../fuzz/run-wsel.js';
 import { llamaJson } from '../llm/helpers.js';
 import { makeTmpDir } from '../helpers.js';

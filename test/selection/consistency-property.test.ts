@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { convnext, mixer, vit } from '../../src/arch/index.js';
 import { CONVNEXT_DEFAULTS } from '../../src/arch/convnext.js';
 import { MIXER_DEFAULTS } from '../../src/arch/mixer.js';
-import { tensorShape, type Family } from '../../src/arch/types.js';
+import { tensorShape, type ArchDecl, type Family } from '../../src/arch/types.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
-import { seededRandom } from '../../src/selection/rng.js';
+import { seededRandom } from '../../src/data/keyed-random.js';
 import { select } from '../../src/selection/node/select.js';
 import type { ArchName } from '../../src/selection/select.js';
 import { makeTmpDir } from '../helpers.js';
@@ -44,10 +44,14 @@ function mixerCase(): Case {
   return { arch: 'mixer', family: mixer, teacher, student };
 }
 
+function randomScores(decl: ArchDecl): Map<string, Float64Array> {
+  return new Map(Object.entries(decl.spaces).map(([name, s]) => [name, Float64Array.from({ length: s.size }, () => random())]));
+}
+
 describe('every space keeps one index set, whatever the configs', () => {
   const cases = [...Array.from({ length: 6 }, (_, n) => vitCase(n % 2 === 1)), ...Array.from({ length: 6 }, convnextCase), ...Array.from({ length: 4 }, mixerCase)];
   cases.forEach((c, n) => {
-    for (const elements of ['uniform', 'first', 'random'] as const) {
+    for (const elements of ['uniform', 'first', 'random', 'activation'] as const) {
       const heads = c.arch === 'vit' && n % 2 ? 'whole' : 'flat';
       it(`${c.arch} #${n} ${JSON.stringify(c.student)} ${elements} heads ${heads}`, () => {
         const teacherDecl = c.family.declare(c.teacher);
@@ -56,6 +60,8 @@ describe('every space keeps one index set, whatever the configs', () => {
         const out = tmp.file(`s${n}-${elements}.safetensors`);
         const result = select({
           arch: c.arch, teacher: teacherFile, out, student: c.student, elements, heads, seed: n,
+          // The activation rule with arbitrary scores: whatever the scores, one index set per space.
+          activation: elements === 'activation' ? { scores: randomScores(teacherDecl), source: {} } : undefined,
           teacherConfig: c.arch === 'vit' ? { num_heads: c.teacher.num_heads } : undefined,
         });
         const studentDecl = c.family.declare(result.studentConfig);

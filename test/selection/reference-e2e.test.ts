@@ -32,6 +32,7 @@ function compareWithReference(teacher: string, student: string): void {
   }
 }
 
+// The paper's rule is one option away from the default: --recipe reference.
 describe.skipIf(!hasTorch())('selection equals the PyTorch reference element for element', () => {
   let vitTeacher = '';
   let convTeacher = '';
@@ -42,7 +43,7 @@ describe.skipIf(!hasTorch())('selection equals the PyTorch reference element for
 
   it('ViT-S -> ViT-Ti (192 wide, 3 heads)', () => {
     const out = tmp.file('vit_tiny.safetensors');
-    const result = select({ arch: 'vit', teacher: vitTeacher, out, student: { embed_dim: 192 } });
+    const result = select({ arch: 'vit', teacher: vitTeacher, out, student: { embed_dim: 192 }, recipe: 'reference' });
     expect(result.studentConfig.num_heads).toBe(3);
     compareWithReference(vitTeacher, out);
   });
@@ -51,12 +52,12 @@ describe.skipIf(!hasTorch())('selection equals the PyTorch reference element for
     convTeacher = tmp.file('convnext_tiny.safetensors');
     writeSyntheticCheckpoint(convnext.declare(CONVNEXT_T), convTeacher, 2);
     const out = tmp.file('convnext_femto.safetensors');
-    const result = select({ arch: 'convnext', teacher: convTeacher, out, student: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384] } });
+    const result = select({ arch: 'convnext', teacher: convTeacher, out, student: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384] }, recipe: 'reference' });
     expect(result.layerMap['stages.2.blocks']).toEqual([0, 1, 2, 3, 4, 5]);
     compareWithReference(convTeacher, out);
     // timm's convnext_femto has 1x1-conv MLPs: by name, the same numbers, with the MLP weights as [out, in, 1, 1].
     const named = tmp.file('convnext_femto_named.safetensors');
-    select({ arch: 'convnext', teacher: convTeacher, out: named, student: { name: 'convnext_femto' } });
+    select({ arch: 'convnext', teacher: convTeacher, out: named, student: { name: 'convnext_femto' }, recipe: 'reference' });
     const a = openCheckpoint(out);
     const b = openCheckpoint(named);
     try {
@@ -78,7 +79,7 @@ describe.skipIf(!hasTorch())('non-divisible widths follow the reference too', ()
     const teacher = tmp.file('vit_small_b.safetensors');
     writeSyntheticCheckpoint(vit.declare({ ...VIT_S, depth: 6, img_size: 64 }), teacher, 3);
     const out = tmp.file('vit_256.safetensors');
-    select({ arch: 'vit', teacher, out, student: { embed_dim: 256, depth: 4 } });
+    select({ arch: 'vit', teacher, out, student: { embed_dim: 256, depth: 4 }, recipe: 'reference' });
     compareWithReference(teacher, out);
   });
 });
@@ -91,8 +92,8 @@ describe.skipIf(!hasTorch())('PyTorch .pth teachers', () => {
     runPython(['-c', `import sys, torch; sys.path.insert(0, ${JSON.stringify(`${REPO_ROOT}/scripts`)}); from reference_selection import read_safetensors; torch.save({"model": read_safetensors(${JSON.stringify(teacher)}), "epoch": 3}, ${JSON.stringify(pth)})`]);
     const fromSt = tmp.file('from_st.safetensors');
     const fromPth = tmp.file('from_pth.safetensors');
-    select({ arch: 'vit', teacher, out: fromSt, student: { embed_dim: 192, depth: 2 } });
-    select({ arch: 'vit', teacher: pth, out: fromPth, student: { embed_dim: 192, depth: 2 } });
+    select({ arch: 'vit', teacher, out: fromSt, student: { embed_dim: 192, depth: 2 }, recipe: 'reference' });
+    select({ arch: 'vit', teacher: pth, out: fromPth, student: { embed_dim: 192, depth: 2 }, recipe: 'reference' });
     const a = openCheckpoint(fromSt);
     const b = openCheckpoint(fromPth);
     expect([...b.tensors.keys()].sort()).toEqual([...a.tensors.keys()].sort());

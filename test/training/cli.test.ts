@@ -1,9 +1,10 @@
 // `wsel train`, `wsel eval` and `wsel prune` as users run them: exit codes, messages, files.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTmpDir, REPO_ROOT, wsel } from '../helpers.js';
+import { recipeFor } from '../../src/selection/recipes.js';
+import { makeTmpDir, wsel } from '../helpers.js';
+import { startWsel } from './helpers.js';
 
 const tmp = makeTmpDir('wsel-train-cli-');
 afterAll(() => tmp.cleanup());
@@ -27,6 +28,14 @@ describe('wsel train / eval / prune', () => {
     const res = JSON.parse(e.stdout);
     expect(res.accuracy).toBe(summary.final_acc);
     expect(res.per_class).toHaveLength(10);
+    // The confusion matrix: rows are true classes, its diagonal the correct answers, its rows the class totals.
+    expect(res.confusion).toHaveLength(10);
+    res.confusion.forEach((row: number[], i: number) => {
+      expect(row[i]).toBe(res.per_class[i].correct);
+      expect(row.reduce((a, c) => a + c, 0)).toBe(res.per_class[i].total);
+    });
+    const text = wsel('eval', '--checkpoint', path.join(out, 'final.safetensors'), '--data', 'mnist', '--eval-size', '100');
+    expect(text.stdout).toMatch(/confusion matrix \(rows: true class, columns: predicted class\)\n {6}0 +1 +2 +3 +4 +5 +6 +7 +8 +9\n  0 +\d+/);
     const again = wsel('train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--steps', '4', '--out', out);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds a run .*--resume/);
@@ -74,6 +83,11 @@ describe('wsel train / eval / prune', () => {
       [['--init', tmp.file('missing.safetensors'), '--data', 'mnist'], 1, /missing\.safetensors: no such file/],
       [['--model', 'vit', '--data', 'mnist', '--no-augment', '--mixup', '0.8', '--flip'], 2, /--no-augment turns off --flip, --mixup; give one or the other/],
       [['--model', 'vit', '--data', 'mnist', '--kd-alpha', '0.7'], 2, /--kd-temperature and --kd-alpha need --kd-teacher/],
+      // Checks the library makes are worded with the flags at the command line.
+      [['--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--lr', '1e-4', '--min-lr', '1e-3'], 1, /--min-lr must be in \[0, --lr\], got 0\.001/],
+      [['--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '59000', '--val-size', '2000'], 1, /--train-size 59000 and --val-size 2000 need 61000 training images/],
+      [['--model', 'convnext', '--config', '{"depths":[1,1,1,1],"dims":[8,8,8,8]}', '--data', 'mnist', '--img-size', '28'], 1, /use --img-size 32 or more/],
+      [['--model', 'vit', '--data', 'mnist', '--init', 'random:glorot'], 1, /--init random:glorot: unknown scheme/],
     ];
     for (const [args, code, message] of cases) {
       const r = wsel('train', ...args, '--out', out);
@@ -92,22 +106,12 @@ describe('wsel train / eval / prune', () => {
     const out = tmp.file('interrupted');
     const args = ['train', '--model', 'vit', '--config', CONFIG, '--data', 'mnist', '--train-size', '64', '--eval-size', '100',
       '--steps', '100000', '--batch-size', '16', '--eval-every', '0', '--out', out];
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { cwd: REPO_ROOT });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
     // Signal once training is under way (the init line is printed before the first step).
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (/init: /.test(stderr)) {
-          clearInterval(timer);
-          setTimeout(() => { child.kill('SIGINT'); resolve(); }, 1500);
-        }
-      }, 50);
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-    expect(stderr).toMatch(/stopping after this step/);
+    const run = await startWsel(args, (stderr) => /init: /.test(stderr));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    run.child.kill('SIGINT');
+    const code = await run.closed;
+    expect(run.stderr()).toMatch(/stopping after this step/);
     expect(code).toBe(130);
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(summary.interrupted).toBe(true);
@@ -128,6 +132,18 @@ describe('wsel train / eval / prune', () => {
     expect(keep.stderr).toMatch(/--keep .*used-keep: give a new or empty folder/);
     expect(readFileSync(path.join(used, 'mine.txt'), 'utf8')).toBe('not the demo\'s');
   });
+
+  it('demo selects with the default recipe (the evidence\'s best) unless told --recipe reference', () => {
+    const run = (...extra: string[]) => {
+      const r = wsel('demo', '--train-size', '64', '--epochs', '1', '--eval-size', '50', '--json', ...extra);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { recipe: Record<string, string>; runs: { acc: number }[] };
+    };
+    const best = run();
+    expect(best.recipe).toEqual({ name: 'best', ...recipeFor('best', 'vit') });
+    expect(run('--recipe', 'reference').recipe).toEqual({ name: 'reference', elements: 'uniform', layers: 'first', heads: 'flat' });
+    expect(best.runs).toHaveLength(2);
+  }, 120_000);
 
   it('--help teaches with examples', () => {
     for (const cmd of ['train', 'eval', 'prune']) {

@@ -1,6 +1,10 @@
-// Small, fast fixtures for the training tests: real MNIST images in tiny splits, tiny model configs.
+// Small, fast fixtures for the training tests: real MNIST images in tiny splits, tiny model configs, a long
+// `wsel train` running in the background.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { loadMnist, stratifiedSubset, takeSubset, type Dataset } from '../../src/data/index.js';
 import type { Module } from '../../src/engine/index.js';
+import { REPO_ROOT, WSEL_NODE_FLAGS } from '../helpers.js';
 
 let mnist: Dataset | undefined;
 
@@ -31,4 +35,25 @@ export function differing(a: Map<string, Float32Array>, b: Map<string, Float32Ar
     for (let i = 0; i < xb.length; i++) if (xb[i] !== yb[i]) { out.push(n); break; }
   }
   return out;
+}
+
+/** `wsel ARGS` in the background, once `ready(stderr so far)` holds; `closed` resolves to its exit code. */
+export async function startWsel(args: string[], ready: (stderr: string) => boolean): Promise<{
+  child: ChildProcess; stderr: () => string; closed: Promise<number | null>;
+}> {
+  const child = spawn(process.execPath, [...WSEL_NODE_FLAGS, path.join(REPO_ROOT, 'bin/wsel.js'), ...args], { cwd: REPO_ROOT });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (ready(stderr)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+  });
+  return { child, stderr: () => stderr, closed };
 }

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { vit } from '../../src/arch/index.js';
 import { writeSyntheticCheckpoint } from '../../src/arch/synthetic.js';
 import { VIT_DEFAULTS } from '../../src/arch/vit.js';
-import { loadSafetensorsAll } from '../../src/checkpoint/node/index.js';
+import { loadSafetensorsAll, saveSafetensors } from '../../src/checkpoint/node/index.js';
 import { decodeToFloat64 } from '../../src/checkpoint/dtype.js';
 import { globalTopK, pruneCheckpoint } from '../../src/training/prune.js';
 import { train } from '../../src/training/trainer.js';
@@ -56,6 +56,24 @@ describe('unstructured pruning', () => {
     }
     expect(after).toBe(r.keptWeights);
     expect(run.summary.pruned).toMatchObject({ masked_tensors: masked.length, pruned_weights: r.prunableWeights - r.keptWeights });
+  });
+
+  it('a damaged pruning record is refused, naming the file', async () => {
+    const config = { ...VIT_DEFAULTS, img_size: 28, patch_size: 7, in_chans: 1, num_classes: 10, embed_dim: 32, depth: 1, num_heads: 2 };
+    const meta = { 'wsel.arch': 'vit', 'wsel.config': JSON.stringify(config) };
+    const file = tmp.file('bad-record.safetensors');
+    writeSyntheticCheckpoint(vit.declare(config), file, 1, meta);
+    const { tensors } = loadSafetensorsAll(file);
+    const cases: [string, RegExp][] = [
+      ['{"masked": 3}', /metadata wsel\.prune has no "masked" list of tensor names/],
+      [`{"masked": ${'['.repeat(80)}${']'.repeat(80)}}`, /metadata wsel\.prune field "masked" nests deeper than 64 levels/],
+      ['{"masked": ["blocks.9.mlp.fc1.weight"]}', /the pruning record names blocks\.9\.mlp\.fc1\.weight, which the model does not have/],
+    ];
+    for (const [record, problem] of cases) {
+      saveSafetensors(file, [...tensors.values()], { ...meta, 'wsel.prune': record });
+      await expect(train({ init: file, data: tinyMnist(32), steps: 1, batchSize: 16, evalEvery: 0 }))
+        .rejects.toThrow(new RegExp(`bad-record\\.safetensors: ${problem.source}`));
+    }
   });
 
   it('refuses a budget below the dense part or above the teacher', async () => {

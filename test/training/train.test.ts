@@ -55,7 +55,7 @@ describe('train', () => {
     const first = await train({ ...common, out: dir, stopAfterSteps: 4 }); // mid-epoch (6 steps per epoch)
     expect(first.interrupted).toBe(true);
     expect(existsSync(path.join(dir, 'last.safetensors'))).toBe(true);
-    await expect(train({ ...common, out: dir })).rejects.toThrow(/--resume/);
+    await expect(train({ ...common, out: dir })).rejects.toThrow(/already holds a run \(last\.safetensors\); add resume to continue it/);
     const resumed = await train({ ...common, out: dir, resume: true });
     expect(resumed.interrupted).toBe(false);
     expect(differing(snapshot(full.model), snapshot(resumed.model))).toEqual([]);
@@ -93,8 +93,38 @@ describe('train', () => {
     const bad = tmp.file('bad');
     await expect(train({ family: 'vit', config: { ...TINY_VIT, embed_dim: 33 }, data, out: bad })).rejects.toThrow(/not divisible by num_heads/);
     await expect(train({ family: 'vit', config: { ...TINY_VIT, bogus: 1 }, data, out: bad })).rejects.toThrow(/bogus/);
-    await expect(train({ family: 'vit', config: TINY_VIT, data: tmp.file('no-such-folder'), out: bad })).rejects.toThrow(/--data/);
+    await expect(train({ family: 'vit', config: TINY_VIT, data: tmp.file('no-such-folder'), out: bad })).rejects.toThrow(/^data .*no-such-folder: unknown dataset/);
     expect(existsSync(bad)).toBe(false);
+  });
+});
+
+describe('evaluation during training', () => {
+  it('reads a fixed subset of the test images before the last epoch and all of them at the end', async () => {
+    const data = tinyMnist(64, 300);
+    const dir = tmp.file('subset');
+    const lines: string[] = [];
+    const progress: string[] = [];
+    const r = await train({
+      family: 'vit', config: TINY_VIT, data, batchSize: 16, evalBatchSize: 64, epochs: 3, evalSubset: 100, out: dir, logEvery: 0, log: (l) => lines.push(l),
+      onEvalBatch: (done, total, split) => progress.push(`${split} ${done}/${total}`),
+    });
+    // Progress for every batch of every evaluation: 100 images are 2 batches of 64, all 300 at the end are 5.
+    expect(progress).toEqual(['test 1/2', 'test 2/2', 'test 1/2', 'test 2/2', 'test 1/5', 'test 2/5', 'test 3/5', 'test 4/5', 'test 5/5']);
+    const recs = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'epoch');
+    expect(recs.map((x) => x.eval_n)).toEqual([100, 100, 300]);
+    expect(r.summary).toMatchObject({ eval_size: 300, eval_subset: 100 });
+    expect(lines).toContain('evaluation every epoch and at the end: 300 test images (100 of them before the last epoch)');
+    // A subset as large as the test set is the test set: the same numbers as evaluating everything.
+    const all = await train({ family: 'vit', config: TINY_VIT, data, batchSize: 16, epochs: 3, evalSubset: 300, logEvery: 0 });
+    expect(all.summary.final_acc).toBe(r.summary.final_acc);
+  });
+
+  it('tells the user the model, the schedule and the time per epoch before training is far along', async () => {
+    const lines: string[] = [];
+    await train({ family: 'vit', config: TINY_VIT, data: tinyMnist(128, 20), batchSize: 16, epochs: 1, evalEvery: 0, logEvery: 0, log: (l) => lines.push(l) });
+    expect(lines[1]).toMatch(/^model: vit \{"img_size":28,.*"embed_dim":32,"depth":2,"num_heads":2.*\}, 27,978 parameters \(27,978 trained\)$/);
+    expect(lines[2]).toBe('schedule: 8 steps of 16 (1 epoch of 8 steps on 128 images)');
+    expect(lines.some((l) => /^speed: \d+ ms\/step, about [\d.]+ s per epoch; [\d.]+ s of training left, evaluations not included$/.test(l))).toBe(true);
   });
 });
 
@@ -103,6 +133,6 @@ describe('input size checks', () => {
     const data = tinyMnist(16);
     const config = { ...TINY_CONVNEXT, depths: [1, 1, 1, 1], dims: [8, 8, 8, 8] };
     await expect(train({ family: 'convnext', config, data, imgSize: 28, steps: 1, batchSize: 8, ...quiet })).rejects
-      .toThrow(/input side 28 is too small .*--img-size 32/);
+      .toThrow(/input side 28 is too small .*use imgSize 32 or more/);
   });
 });

@@ -48,9 +48,9 @@ describe('splitTrainVal', () => {
   });
 
   it('refuses sizes that do not fit, naming both', () => {
-    expect(() => splitTrainVal(labels, 250, 100, 0)).toThrow(/--train-size 250 and --val-size 100 need 350 training images; the data has 300/);
-    expect(() => splitTrainVal(labels, undefined, 300, 0)).toThrow(/--val-size 300 leaves no training images/);
-    expect(() => splitTrainVal(labels, undefined, 0, 0)).toThrow(/--val-size must be a positive integer/);
+    expect(() => splitTrainVal(labels, 250, 100, 0)).toThrow(/trainSize 250 and valSize 100 need 350 training images; the data has 300/);
+    expect(() => splitTrainVal(labels, undefined, 300, 0)).toThrow(/valSize 300 leaves no training images/);
+    expect(() => splitTrainVal(labels, undefined, 0, 0)).toThrow(/valSize must be a positive integer/);
   });
 });
 

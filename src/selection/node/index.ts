@@ -3,3 +3,4 @@
 export * from '../index.js';
 export { select, selectUntilSignal, type SelectRequest } from './select.js';
 export { isHfFolder, openHfTeacher } from './hf-files.js';
+export { inspectCheckpoint } from './inspect.js';

@@ -48,7 +48,7 @@ function* selectFiles(req: SelectRequest, onWriting: () => void = () => {}): Gen
   if (sameFile(req.teacher, req.out)) throw new SelectionError(`--out ${req.out} is the teacher itself; a teacher is never modified`);
   const hf = isHfArch(req.arch) || (req.arch === 'auto' && isHfFolder(req.teacher))
     ? openHfTeacher(req.teacher, req.arch, req.teacherConfig) : null;
-  planOptions(req, hf !== null);
+  planOptions(req, hf ? hf.family.name : req.arch);
   const readers: CheckpointReader[] = [];
   let folder: HfFolderOutput | null = null;
   let committed = false;

@@ -1,0 +1,179 @@
+// Predictions of a trained model on images (files, a folder of files, or a data set's split), preprocessed as in
+// training: every image is brought to the stored geometry of the training images, then fitted, converted and
+// normalized exactly as training's evaluation did (the checkpoint's wsel.preprocess). Files are decoded one
+// batch at a time, so memory stays bounded by the batch whatever the number of images.
+import { openCheckpoint } from '../checkpoint/node/open.js';
+import {
+  DataLoader, listImageFiles, loadDataset, loadImages, type Dataset, type DatasetSplit,
+} from '../data/index.js';
+import { noGrad, tensor, tidy } from '../engine/index.js';
+import type { Model, ModelFamily } from '../models/index.js';
+import { loadDatasetOrThrow, prepareData } from './data.js';
+import { TrainingError } from './errors.js';
+import { modelClasses, type ModelSpec } from './model-config.js';
+import { loadCompleteModel } from './model-setup.js';
+import { OptionError, optionName } from './options.js';
+import { preprocessOf, readClassNames, readInputSize, readPreprocess, type RecordedPreprocess } from './recorded-input.js';
+
+/** What to predict: image files, every image file under a folder, or a data set's split (labels known). */
+export type PredictInputs =
+  | { images: readonly string[] }
+  | { folder: string }
+  | { data: string | Dataset; split?: 'train' | 'test'; limit?: number };
+
+export interface PredictOptions {
+  checkpoint: string;
+  /** Family and config corrections for checkpoints that do not record them. */
+  family?: ModelFamily;
+  config?: Record<string, unknown>;
+  inputs: PredictInputs;
+  /** Classes listed per image, most probable first (default 5, at most the number of classes). */
+  topK?: number;
+  batchSize?: number;
+  /** Also return every image's logits. */
+  logits?: boolean;
+  onBatch?: (done: number, total: number) => void;
+}
+
+export interface ClassProbability {
+  class: number;
+  name: string;
+  probability: number;
+}
+
+export interface Prediction {
+  /** The file, or SPLIT[INDEX] of a data set. */
+  input: string;
+  /** The true class, when the input is a data set's image. */
+  label: number | null;
+  top: ClassProbability[];
+  logits?: number[];
+}
+
+export interface PredictResult {
+  family: ModelFamily;
+  classNames: string[];
+  /** The preprocessing used, and where it came from. */
+  preprocess: RecordedPreprocess;
+  preprocessFrom: 'checkpoint' | 'data';
+  predictions: Prediction[];
+  /** Top-1 accuracy when every input has a label, else null. */
+  accuracy: number | null;
+}
+
+export const PREDICT_DEFAULTS = { topK: 5, batchSize: 256 } as const;
+
+/** The images to predict, as batches of a split, each image named. */
+interface InputSource {
+  n: number;
+  names(start: number, end: number): string[];
+  /** Images [start, end) at the stored geometry, with their labels (null: unknown). */
+  batch(start: number, end: number): { split: DatasetSplit; indices: Int32Array | null; labels: boolean };
+}
+
+function dataSource(dataset: Dataset, split: 'train' | 'test', limit: number | undefined, pre: RecordedPreprocess): InputSource {
+  const s = dataset[split];
+  if (s.height !== pre.image_height || s.width !== pre.image_width || s.channels !== pre.image_channels) {
+    throw new TrainingError(`${dataset.source} holds ${s.channels}x${s.height}x${s.width} images and the model was trained on ${pre.image_channels}x${pre.image_height}x${pre.image_width}; predict image files instead (they are resized to that)`);
+  }
+  const n = limit === undefined ? s.n : Math.min(limit, s.n);
+  return {
+    n,
+    names: (start, end) => Array.from({ length: end - start }, (_, i) => `${split}[${start + i}]`),
+    batch: (start, end) => ({ split: s, indices: Int32Array.from({ length: end - start }, (_, i) => start + i), labels: true }),
+  };
+}
+
+function fileSource(files: readonly string[], pre: RecordedPreprocess): InputSource {
+  return {
+    n: files.length,
+    names: (start, end) => files.slice(start, end),
+    batch: (start, end) => ({
+      split: loadImages(files.slice(start, end), pre.image_height, pre.image_width, pre.image_channels as 1 | 3), indices: null, labels: false,
+    }),
+  };
+}
+
+/**
+ * How the model's training preprocessed images: recorded in the checkpoint, or (a checkpoint without the record)
+ * rebuilt the way training builds it from a data set: the one predicted, else the one the checkpoint was trained on.
+ */
+function resolvePreprocess(metadata: Record<string, string>, spec: ModelSpec, given: Dataset | null, checkpoint: string): { pre: RecordedPreprocess; from: 'checkpoint' | 'data' } {
+  const recorded = readPreprocess(metadata);
+  if (recorded) return { pre: recorded, from: 'checkpoint' };
+  let dataset = given;
+  if (!dataset) {
+    const trainedOn = metadata['wsel.data'];
+    try {
+      if (trainedOn === undefined) throw new Error('it does not name its training data');
+      dataset = loadDataset(trainedOn);
+    } catch (e) {
+      throw new OptionError(`${checkpoint} records no preprocessing and ${(e as Error).message}; give ${optionName('data')} with the data set it was trained on`);
+    }
+  }
+  const data = prepareData(dataset, spec, { seed: 0, augment: {}, imgSize: readInputSize(metadata) });
+  return { pre: preprocessOf(data, spec), from: 'data' };
+}
+
+function topK(z: Float32Array, offset: number, k: number, count: number, names: readonly string[]): ClassProbability[] {
+  let max = -Infinity;
+  for (let j = 0; j < k; j++) max = Math.max(max, z[offset + j]!);
+  let sum = 0;
+  for (let j = 0; j < k; j++) sum += Math.exp(z[offset + j]! - max);
+  const order = Array.from({ length: k }, (_, j) => j).sort((a, b) => z[offset + b]! - z[offset + a]! || a - b);
+  return order.slice(0, count).map((j) => ({ class: j, name: names[j]!, probability: Math.exp(z[offset + j]! - max) / sum }));
+}
+
+function predictBatch(model: Model, source: InputSource, start: number, end: number, pre: RecordedPreprocess, opts: { k: number; topK: number; classNames: string[]; logits: boolean }): Prediction[] {
+  const { split, indices, labels } = source.batch(start, end);
+  const transform = { size: pre.input_size, channels: pre.input_channels, fit: pre.fit, mean: pre.mean, std: pre.std };
+  const loader = new DataLoader(split, { batchSize: end - start, transform, ...(indices ? { indices } : {}) });
+  const b = loader.batch(0, 0);
+  const names = source.names(start, end);
+  return noGrad(() => tidy(() => {
+    const logits = model.forward(tensor(b.x, b.shape));
+    const z = logits.data;
+    return names.map((input, i) => ({
+      input, label: labels ? b.y[i]! : null, top: topK(z, i * opts.k, opts.k, opts.topK, opts.classNames),
+      ...(opts.logits ? { logits: Array.from(z.subarray(i * opts.k, (i + 1) * opts.k)) } : {}),
+    }));
+  }));
+}
+
+export function predict(opts: PredictOptions): PredictResult {
+  const batchSize = opts.batchSize ?? PREDICT_DEFAULTS.batchSize;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new OptionError(`${optionName('batchSize')} must be a positive integer, got ${batchSize}`);
+  const { model, spec } = loadCompleteModel(opts.checkpoint, opts.family, opts.config);
+  const reader = openCheckpoint(opts.checkpoint);
+  const metadata = { ...reader.metadata };
+  reader.close();
+  const k = modelClasses(spec);
+  const inputs = opts.inputs;
+  const dataset = 'data' in inputs ? (typeof inputs.data === 'string' ? loadDatasetOrThrow(inputs.data) : inputs.data) : null;
+  if (dataset && dataset.classes !== k) throw new TrainingError(`${opts.checkpoint}: the classifier has ${k} classes and ${dataset.source} has ${dataset.classes}`);
+  const { pre, from } = resolvePreprocess(metadata, spec, dataset, opts.checkpoint);
+  const classNames = readClassNames(metadata, k) ?? (dataset ? [...dataset.classNames] : Array.from({ length: k }, (_, i) => String(i)));
+  let source: InputSource;
+  if ('data' in inputs) {
+    if (inputs.limit !== undefined && !(Number.isInteger(inputs.limit) && inputs.limit > 0)) throw new OptionError(`${optionName('limit')} must be a positive integer, got ${inputs.limit}`);
+    source = dataSource(dataset!, inputs.split ?? 'test', inputs.limit, pre);
+  } else {
+    const files = 'folder' in inputs ? listImageFiles(inputs.folder) : [...inputs.images];
+    if (files.length === 0) throw new OptionError('folder' in inputs ? `${inputs.folder}: no PNG or JPEG files` : 'no images given');
+    source = fileSource(files, pre);
+  }
+  const topCount = Math.min(opts.topK ?? PREDICT_DEFAULTS.topK, k);
+  if (!(Number.isInteger(topCount) && topCount > 0)) throw new OptionError(`${optionName('topK')} must be a positive integer, got ${opts.topK}`);
+  model.eval();
+  const predictions: Prediction[] = [];
+  const batches = Math.ceil(source.n / batchSize);
+  for (let b = 0; b < batches; b++) {
+    const start = b * batchSize;
+    const batch = predictBatch(model, source, start, Math.min(source.n, start + batchSize), pre, { k, topK: topCount, classNames, logits: Boolean(opts.logits) });
+    for (const p of batch) predictions.push(p);
+    opts.onBatch?.(b + 1, batches);
+  }
+  const labelled = predictions.length > 0 && predictions.every((p) => p.label !== null);
+  const accuracy = labelled ? predictions.filter((p) => p.top[0]!.class === p.label).length / predictions.length : null;
+  return { family: spec.family, classNames, preprocess: pre, preprocessFrom: from, predictions, accuracy };
+}
