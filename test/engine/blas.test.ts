@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { blasBackend, setBlasThreads, sgemm, sgemmBatched, typescriptBackend, wasmBackend } from '../../src/engine/blas.js';
 import { wasmUnavailableReason } from '../../src/engine/gemm/wasm.js';
 import { blasRequest, chooseBlas } from '../../src/engine/node/install.js';
-import { loadOpenBlasAddon } from '../../src/engine/node/openblas.js';
+import { loadOpenBlasAddon, shortOpenBlasSpin } from '../../src/engine/node/openblas.js';
 import { available } from '../requirements.js';
 
 const { sgemm: typescriptSgemm, sgemmBatched: typescriptSgemmBatched } = typescriptBackend;
@@ -273,4 +273,19 @@ describe('backend selection', () => {
       sgemmBatched(t.count, t.strideA, t.strideB, t.strideC, t.transA, t.transB, t.m, t.n, t.k, t.alpha,
         t.a, t.aOff, t.lda, t.b, t.bOff, t.ldb, t.beta, t.c, t.cOff, t.ldc));
   });
+});
+
+it('asks OpenBLAS for its shortest idle spin unless the user set one', () => {
+  const saved = process.env['OPENBLAS_THREAD_TIMEOUT'];
+  try {
+    delete process.env['OPENBLAS_THREAD_TIMEOUT'];
+    shortOpenBlasSpin();
+    expect(process.env['OPENBLAS_THREAD_TIMEOUT']).toBe('4');
+    process.env['OPENBLAS_THREAD_TIMEOUT'] = '12';
+    shortOpenBlasSpin();
+    expect(process.env['OPENBLAS_THREAD_TIMEOUT']).toBe('12');
+  } finally {
+    if (saved === undefined) delete process.env['OPENBLAS_THREAD_TIMEOUT'];
+    else process.env['OPENBLAS_THREAD_TIMEOUT'] = saved;
+  }
 });

@@ -10,7 +10,7 @@ import { WselError, EXIT_CODES } from '../../errors.js';
 import { setBlasChooser, typescriptBackend, wasmBackend, type BlasName, type GemmBackend } from '../blas.js';
 import { wasmUnavailableReason } from '../gemm/wasm.js';
 import { configureThreads } from '../threads/pool.js';
-import { loadOpenBlasAddon, openBlasBackend } from './openblas.js';
+import { loadOpenBlasAddon, openBlasBackend, shortOpenBlasSpin } from './openblas.js';
 import { nodeThreads } from './threads.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -64,11 +64,13 @@ export function chooseBlas(request: BlasName | 'auto'): { backend: GemmBackend; 
 }
 
 /**
- * Configure the engine for Node from the environment: worker threads (they start on first use) and
- * the matrix-product backend (chosen on first use). Throws a usage error for a malformed variable.
+ * Configure the engine for Node from the environment: worker threads (they start on first use), the
+ * matrix-product backend (chosen on first use) and OpenBLAS's short idle spin (shortOpenBlasSpin).
+ * Throws a usage error for a malformed variable.
  */
 export function installNodeEngine(env: Env = process.env): void {
   const request = blasRequest(env);
+  shortOpenBlasSpin();
   configureThreads(nodeThreads, threadRequest(env));
   setBlasChooser(() => chooseBlas(request));
 }
