@@ -19,15 +19,27 @@ export interface TorchConfig {
   label: string;
   setNumThreads?: number;
   blasThreads?: number;
+  /** OPENBLAS_THREAD_TIMEOUT: how long idle OpenBLAS threads spin (2^n cycles) before they sleep. */
+  blasThreadTimeout?: number;
 }
 
-/** The configurations tried: torch's default, then intra-op threads x OpenBLAS threads. */
+/** The shortest OpenBLAS spin before its idle threads sleep; the engine loads OpenBLAS with it (engine/node/openblas.ts). */
+const SHORT_SPIN = 4;
+
+/**
+ * The configurations tried: torch's default, then intra-op threads x OpenBLAS threads, then the
+ * default and one intra-op thread with OpenBLAS's idle threads sleeping at once.
+ */
 export function torchConfigs(cores = availableParallelism()): TorchConfig[] {
   const out: TorchConfig[] = [{ label: 'default' }];
   for (const t of [1, Math.min(2, cores)]) {
     out.push({ label: `set_num_threads(${t})`, setNumThreads: t });
     out.push({ label: `set_num_threads(${t}), OPENBLAS_NUM_THREADS=1`, setNumThreads: t, blasThreads: 1 });
   }
+  // The engine's own OpenBLAS setting, offered to PyTorch too: with as many threads as cores, idle
+  // OpenBLAS threads that spin take the cores from the other threads between products.
+  out.push({ label: `default, OPENBLAS_THREAD_TIMEOUT=${SHORT_SPIN}`, blasThreadTimeout: SHORT_SPIN });
+  out.push({ label: `set_num_threads(1), OPENBLAS_THREAD_TIMEOUT=${SHORT_SPIN}`, setNumThreads: 1, blasThreadTimeout: SHORT_SPIN });
   return out.filter((c, i) => out.findIndex((d) => d.label === c.label) === i);
 }
 
@@ -79,7 +91,7 @@ function lastJsonLine<T>(text: string): T {
 
 function withoutThreadVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
-  for (const k of ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'GOTO_NUM_THREADS', 'WSEL_THREADS']) delete out[k];
+  for (const k of ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'GOTO_NUM_THREADS', 'WSEL_THREADS', 'OPENBLAS_THREAD_TIMEOUT', 'GOTO_THREAD_TIMEOUT']) delete out[k];
   return out;
 }
 
@@ -111,6 +123,7 @@ function runTorch(workload: string, config: TorchConfig, o: CompareOptions): Tor
     env['OPENBLAS_NUM_THREADS'] = String(config.blasThreads);
     env['OMP_NUM_THREADS'] = String(config.setNumThreads ?? config.blasThreads);
   }
+  if (config.blasThreadTimeout !== undefined) env['OPENBLAS_THREAD_TIMEOUT'] = String(config.blasThreadTimeout);
   const args = [REFERENCE, '--steps', String(o.steps), '--warmup', String(o.warmup), '--profile-steps', String(o.profileSteps),
     ...(config.setNumThreads !== undefined ? ['--threads', String(config.setNumThreads)] : []), workload];
   const r = spawnSync(TORCH_PYTHON, args, { encoding: 'utf8', env, maxBuffer: 1 << 24 });

@@ -54,12 +54,14 @@ describe('wsel bench train', () => {
     expect(engineThreadConfigs(1)).toEqual([undefined]);
   });
 
-  it('tries PyTorch\'s default and set_num_threads 1 and 2, each with OpenBLAS threaded or not', () => {
+  it('tries PyTorch\'s default and set_num_threads 1 and 2, each with OpenBLAS threaded or not, and OpenBLAS\'s short spin', () => {
     expect(torchConfigs(2).map((c) => c.label)).toEqual([
       'default', 'set_num_threads(1)', 'set_num_threads(1), OPENBLAS_NUM_THREADS=1',
       'set_num_threads(2)', 'set_num_threads(2), OPENBLAS_NUM_THREADS=1',
+      'default, OPENBLAS_THREAD_TIMEOUT=4', 'set_num_threads(1), OPENBLAS_THREAD_TIMEOUT=4',
     ]);
-    expect(torchConfigs(1).map((c) => c.label)).toEqual(['default', 'set_num_threads(1)', 'set_num_threads(1), OPENBLAS_NUM_THREADS=1']);
+    expect(torchConfigs(1).map((c) => c.label)).toEqual(['default', 'set_num_threads(1)', 'set_num_threads(1), OPENBLAS_NUM_THREADS=1',
+      'default, OPENBLAS_THREAD_TIMEOUT=4', 'set_num_threads(1), OPENBLAS_THREAD_TIMEOUT=4']);
   });
 
   it('compares against the fastest PyTorch configuration and reports the default one too', () => {
