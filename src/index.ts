@@ -52,6 +52,8 @@ export {
 
 // Export: a trained checkpoint as an ONNX file (`wsel export`), or a model to ONNX bytes (portable).
 export { exportCheckpoint, type ExportRequest, type ExportResult } from './export/node.js';
+// An exported file's predictions in onnxruntime (needs the onnxruntime-node package, which wsel does not install).
+export { predictOnnx, type OnnxPredictOptions } from './export/onnx-predict.js';
 export {
   exportOnnx, preprocessingOf, ExportError, type OnnxExport, type OnnxExportOptions, type Preprocessing, type WeightDType,
 } from './export/index.js';

@@ -2,6 +2,7 @@
 // request) on image files, a folder of images, or a data set's split, as text, JSON or CSV.
 import { Command } from 'commander';
 import { VISION_FAMILY_NAMES as FAMILIES } from '../arch/family-names.js';
+import { ONNXRUNTIME_INSTALL } from '../export/errors.js';
 import type { Prediction, PredictInputs, PredictResult } from '../training/predict.js';
 import { parseChoice, parseIntArg, progressBar, UsageError } from './common.js';
 import { parseModelConfigArg } from './model-arg.js';
@@ -77,9 +78,13 @@ export function predictCommand(): Command {
       + 'for a checkpoint without that record, rebuilt from --data or from the data set it names). Class names\n'
       + 'come from the checkpoint (digits for MNIST, the Fashion-MNIST names, the class folders of an image\n'
       + 'folder). Inputs: PNG/JPEG files, every PNG/JPEG under --images DIR, or a data set\'s split with --data\n'
-      + '(labels known: the accuracy is printed too). Images are decoded and predicted in batches.')
+      + '(labels known: the accuracy is printed too). Images are decoded and predicted in batches.\n\n'
+      + 'An ONNX file written by wsel export (--checkpoint NAME.onnx) runs in onnxruntime instead of wsel\'s engine,\n'
+      + 'with the preprocessing and class names recorded in the file: the check of a deployed model on the same\n'
+      + 'images. It needs the onnxruntime-node package, which wsel does not install:\n'
+      + `  ${ONNXRUNTIME_INSTALL}`)
     .argument('[image...]', 'PNG or JPEG files')
-    .requiredOption('--checkpoint <path>', 'a trained model checkpoint (wsel train\'s final.safetensors or best.safetensors)')
+    .requiredOption('--checkpoint <path>', 'a trained model checkpoint (wsel train\'s final.safetensors or best.safetensors), or an ONNX file from wsel export (.onnx: run in onnxruntime)')
     .option('--images <dir>', 'every PNG and JPEG file under this folder (subfolders included)')
     .option('--data <data>', 'a data set: mnist, fashion-mnist, or a folder (IDX files, or <class>/ image folders)')
     .option('--split <split>', 'with --data: test or train (default: test)')
@@ -98,6 +103,7 @@ Examples:
   wsel predict --checkpoint runs/ws/final.safetensors --images ./photos --top-k 3 --csv > predictions.csv
   wsel predict --checkpoint runs/ws/final.safetensors --data mnist --limit 20
   wsel predict --checkpoint teachers/vit_fmnist.safetensors --data fashion-mnist --json --logits
+  wsel predict --checkpoint student.onnx --data mnist --limit 20     # the exported file, in onnxruntime
 
 Exit codes: 0 done, 1 a bad checkpoint, image or data set, 2 bad flags.`)
     .action(async (images: string[], flags: PredictFlags) => {
@@ -107,11 +113,14 @@ Exit codes: 0 done, 1 a bad checkpoint, image or data set, 2 bad flags.`)
       const batchSize = parseIntArg('--batch-size', flags.batchSize, 1);
       const family = flags.model === undefined ? undefined : parseChoice('--model', flags.model, FAMILIES);
       const config = flags.config ? parseModelConfigArg('--config', flags.config) : undefined;
-      const { predict } = await import('../training/predict.js');
+      const onnx = flags.checkpoint.toLowerCase().endsWith('.onnx');
+      if (onnx && (family !== undefined || config !== undefined)) throw new UsageError('--model and --config correct safetensors checkpoints; an ONNX file records its model');
       const bar = progressBar('predict', flags.progress && Boolean(process.stderr.isTTY));
-      const result = await withFlagNames(() => {
+      const request = { inputs, topK, batchSize, logits: flags.logits, onBatch: (d: number, t: number) => bar.update(d, t) };
+      const result = await withFlagNames(async () => {
         try {
-          return predict({ checkpoint: flags.checkpoint, family, config, inputs, topK, batchSize, logits: flags.logits, onBatch: (d, t) => bar.update(d, t) });
+          if (onnx) return await (await import('../export/onnx-predict.js')).predictOnnx({ onnx: flags.checkpoint, ...request });
+          return (await import('../training/predict.js')).predict({ checkpoint: flags.checkpoint, family, config, ...request });
         } finally {
           bar.stop();
         }

@@ -7,7 +7,7 @@ import {
   DataLoader, listImageFiles, loadDataset, loadImages, type Dataset, type DatasetSplit,
 } from '../data/index.js';
 import { noGrad, tensor, tidy } from '../engine/index.js';
-import type { Model, ModelFamily } from '../models/index.js';
+import type { ModelFamily } from '../models/index.js';
 import { loadDatasetOrThrow, prepareData } from './data.js';
 import { TrainingError } from './errors.js';
 import { modelClasses, type ModelSpec } from './model-config.js';
@@ -124,35 +124,46 @@ function topK(z: Float32Array, offset: number, k: number, count: number, names: 
   return order.slice(0, count).map((j) => ({ class: j, name: names[j]!, probability: Math.exp(z[offset + j]! - max) / sum }));
 }
 
-function predictBatch(model: Model, source: InputSource, start: number, end: number, pre: RecordedPreprocess, opts: { k: number; topK: number; classNames: string[]; logits: boolean }): Prediction[] {
+/** A batch of inputs as the model takes them (NCHW floats), with each image's name and label (null: unknown). */
+export interface PreparedBatch {
+  x: Float32Array;
+  shape: number[];
+  names: string[];
+  labels: (number | null)[];
+}
+
+function prepareBatch(source: InputSource, start: number, end: number, pre: RecordedPreprocess): PreparedBatch {
   const { split, indices, labels } = source.batch(start, end);
   const transform = { size: pre.input_size, channels: pre.input_channels, fit: pre.fit, mean: pre.mean, std: pre.std };
   const loader = new DataLoader(split, { batchSize: end - start, transform, ...(indices ? { indices } : {}) });
   const b = loader.batch(0, 0);
-  const names = source.names(start, end);
-  return noGrad(() => tidy(() => {
-    const logits = model.forward(tensor(b.x, b.shape));
-    const z = logits.data;
-    return names.map((input, i) => ({
-      input, label: labels ? b.y[i]! : null, top: topK(z, i * opts.k, opts.k, opts.topK, opts.classNames),
-      ...(opts.logits ? { logits: Array.from(z.subarray(i * opts.k, (i + 1) * opts.k)) } : {}),
-    }));
+  return { x: b.x, shape: [...b.shape], names: source.names(start, end), labels: Array.from({ length: end - start }, (_, i) => (labels ? b.y[i]! : null)) };
+}
+
+/** Each image's top classes (and logits) from the batch's logits `z`, k per image. */
+function predictionsOf(batch: PreparedBatch, z: Float32Array, opts: { k: number; topK: number; classNames: readonly string[]; logits: boolean }): Prediction[] {
+  return batch.names.map((input, i) => ({
+    input, label: batch.labels[i]!, top: topK(z, i * opts.k, opts.k, opts.topK, opts.classNames),
+    ...(opts.logits ? { logits: Array.from(z.subarray(i * opts.k, (i + 1) * opts.k)) } : {}),
   }));
 }
 
-export function predict(opts: PredictOptions): PredictResult {
+/**
+ * What a prediction run needs besides its model: the inputs as batches, preprocessed as `pre` says, and how to
+ * turn logits into predictions. Shared by the engine (predict) and other runtimes (an exported ONNX file).
+ */
+export interface PredictionPlan {
+  batches: number;
+  batch(b: number): PreparedBatch;
+  predictions(batch: PreparedBatch, logits: Float32Array): Prediction[];
+}
+
+/** Check the request's inputs and counts against a model of `k` classes with preprocessing `pre`. */
+export function planPredictions(opts: Pick<PredictOptions, 'inputs' | 'topK' | 'batchSize' | 'logits'>, pre: RecordedPreprocess, dataset: Dataset | null,
+  k: number, classNames: readonly string[]): PredictionPlan {
   const batchSize = opts.batchSize ?? PREDICT_DEFAULTS.batchSize;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new OptionError(`${optionName('batchSize')} must be a positive integer, got ${batchSize}`);
-  const { model, spec } = loadCompleteModel(opts.checkpoint, opts.family, opts.config);
-  const reader = openCheckpoint(opts.checkpoint);
-  const metadata = { ...reader.metadata };
-  reader.close();
-  const k = modelClasses(spec);
   const inputs = opts.inputs;
-  const dataset = 'data' in inputs ? (typeof inputs.data === 'string' ? loadDatasetOrThrow(inputs.data) : inputs.data) : null;
-  if (dataset && dataset.classes !== k) throw new TrainingError(`${opts.checkpoint}: the classifier has ${k} classes and ${dataset.source} has ${dataset.classes}`);
-  const { pre, from } = resolvePreprocess(metadata, spec, dataset, opts.checkpoint);
-  const classNames = readClassNames(metadata, k) ?? (dataset ? [...dataset.classNames] : Array.from({ length: k }, (_, i) => String(i)));
   let source: InputSource;
   if ('data' in inputs) {
     if (inputs.limit !== undefined && !(Number.isInteger(inputs.limit) && inputs.limit > 0)) throw new OptionError(`${optionName('limit')} must be a positive integer, got ${inputs.limit}`);
@@ -164,16 +175,45 @@ export function predict(opts: PredictOptions): PredictResult {
   }
   const topCount = Math.min(opts.topK ?? PREDICT_DEFAULTS.topK, k);
   if (!(Number.isInteger(topCount) && topCount > 0)) throw new OptionError(`${optionName('topK')} must be a positive integer, got ${opts.topK}`);
+  const shown = { k, topK: topCount, classNames, logits: Boolean(opts.logits) };
+  return {
+    batches: Math.ceil(source.n / batchSize),
+    batch: (b) => prepareBatch(source, b * batchSize, Math.min(source.n, (b + 1) * batchSize), pre),
+    predictions: (batch, logits) => predictionsOf(batch, logits, shown),
+  };
+}
+
+/** The data set to predict, when the inputs name one; its classes must be the model's. */
+export function inputDataset(inputs: PredictInputs, k: number, model: string): Dataset | null {
+  if (!('data' in inputs)) return null;
+  const dataset = typeof inputs.data === 'string' ? loadDatasetOrThrow(inputs.data) : inputs.data;
+  if (dataset.classes !== k) throw new TrainingError(`${model}: the classifier has ${k} classes and ${dataset.source} has ${dataset.classes}`);
+  return dataset;
+}
+
+/** Top-1 accuracy when every prediction has a label, else null. */
+export function accuracyOf(predictions: readonly Prediction[]): number | null {
+  const labelled = predictions.length > 0 && predictions.every((p) => p.label !== null);
+  return labelled ? predictions.filter((p) => p.top[0]!.class === p.label).length / predictions.length : null;
+}
+
+export function predict(opts: PredictOptions): PredictResult {
+  const { model, spec } = loadCompleteModel(opts.checkpoint, opts.family, opts.config);
+  const reader = openCheckpoint(opts.checkpoint);
+  const metadata = { ...reader.metadata };
+  reader.close();
+  const k = modelClasses(spec);
+  const dataset = inputDataset(opts.inputs, k, opts.checkpoint);
+  const { pre, from } = resolvePreprocess(metadata, spec, dataset, opts.checkpoint);
+  const classNames = readClassNames(metadata, k) ?? (dataset ? [...dataset.classNames] : Array.from({ length: k }, (_, i) => String(i)));
+  const plan = planPredictions(opts, pre, dataset, k, classNames);
   model.eval();
   const predictions: Prediction[] = [];
-  const batches = Math.ceil(source.n / batchSize);
-  for (let b = 0; b < batches; b++) {
-    const start = b * batchSize;
-    const batch = predictBatch(model, source, start, Math.min(source.n, start + batchSize), pre, { k, topK: topCount, classNames, logits: Boolean(opts.logits) });
-    for (const p of batch) predictions.push(p);
-    opts.onBatch?.(b + 1, batches);
+  for (let b = 0; b < plan.batches; b++) {
+    const batch = plan.batch(b);
+    const logits = noGrad(() => tidy(() => model.forward(tensor(batch.x, batch.shape)).data.slice()));
+    for (const p of plan.predictions(batch, logits)) predictions.push(p);
+    opts.onBatch?.(b + 1, plan.batches);
   }
-  const labelled = predictions.length > 0 && predictions.every((p) => p.label !== null);
-  const accuracy = labelled ? predictions.filter((p) => p.top[0]!.class === p.label).length / predictions.length : null;
-  return { family: spec.family, classNames, preprocess: pre, preprocessFrom: from, predictions, accuracy };
+  return { family: spec.family, classNames, preprocess: pre, preprocessFrom: from, predictions, accuracy: accuracyOf(predictions) };
 }

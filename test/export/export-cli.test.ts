@@ -80,6 +80,38 @@ describe('wsel export (CLI)', () => {
     expect(top1).toEqual(refTop1);
   });
 
+  it('wsel predict runs the exported files in onnxruntime: the engine\'s predictions, from the file\'s own metadata', () => {
+    type Printed = { family: string; class_names: string[]; accuracy: number; predictions: { input: string; label: number; top: { class: number; probability: number }[]; logits: number[] }[] };
+    const predict = (checkpoint: string, ...args: string[]): Printed => {
+      const r = wsel('predict', '--checkpoint', checkpoint, '--json', '--logits', '--top-k', '3', '--batch-size', '50', '--no-progress', ...args);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Printed;
+    };
+    // The ViT at 28 px and the ConvNeXt at 64 px from gray MNIST (padded, replicated to 3 channels); 120 images, 3 batches.
+    for (const [run, onnxFile] of [[vitRun, tmp.file('vit.onnx')], [convnextRun, tmp.file('convnext.onnx')]] as const) {
+      if (!existsSync(onnxFile)) expect(wsel('export', '--checkpoint', path.join(run, 'final.safetensors'), '--out', onnxFile).code).toBe(0);
+      const fromOnnx = predict(onnxFile, '--data', 'mnist', '--limit', '120');
+      const fromEngine = predict(path.join(run, 'final.safetensors'), '--data', 'mnist', '--limit', '120');
+      expect(fromOnnx.family).toBe(fromEngine.family);
+      expect(fromOnnx.class_names).toEqual(fromEngine.class_names);
+      expect(fromOnnx.predictions.map((p) => [p.input, p.label, p.top[0]!.class])).toEqual(fromEngine.predictions.map((p) => [p.input, p.label, p.top[0]!.class]));
+      expect(fromOnnx.accuracy).toBe(fromEngine.accuracy);
+      const scale = Math.max(...fromEngine.predictions.flatMap((p) => p.logits.map(Math.abs)));
+      const worst = Math.max(...fromOnnx.predictions.flatMap((p, i) => p.logits.map((v, j) => Math.abs(v - fromEngine.predictions[i]!.logits[j]!))));
+      expect(worst / scale).toBeLessThan(1e-4);
+    }
+    // Text output names the file; an ONNX file records its model, so --model is refused; a file that is not ONNX.
+    const text = wsel('predict', '--checkpoint', tmp.file('vit.onnx'), '--data', 'mnist', '--limit', '3', '--no-progress');
+    expect(text.stdout).toMatch(/^# .*vit\.onnx: vit, 10 classes; input 1x28/);
+    const withModel = wsel('predict', '--checkpoint', tmp.file('vit.onnx'), '--model', 'vit', '--data', 'mnist');
+    expect([withModel.code, withModel.stderr]).toEqual([2, expect.stringMatching(/ONNX file records its model/)]);
+    const notOnnx = tmp.file('not.onnx');
+    writeFileSync(notOnnx, 'plain text, not a model');
+    const bad = wsel('predict', '--checkpoint', notOnnx, '--data', 'mnist');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^wsel: error: .*not\.onnx: (not an ONNX model|no "preprocessing" in its metadata)/);
+  });
+
   it('the README\'s classify.mjs runs the exported file on PNG digits and agrees with the engine', () => {
     const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const snippet = /```js\n(\/\/ classify\.mjs[\s\S]*?)```/.exec(readme)?.[1];
