@@ -1,6 +1,8 @@
 // wsel as a library: the public API. Everything not exported here (or from a subpath: wsel/selection,
 // wsel/checkpoint, wsel/engine, wsel/models, wsel/training, wsel/experiment) is internal and may change.
 
+import { installNodeEngine } from './engine/node/install.js';
+
 // Selection: teacher checkpoint in, student checkpoint out; the rules and the planner behind it.
 export {
   select, recordPathFor, ARCH_NAMES, planSelection, mapLayers, DEFAULT_PLAN_OPTIONS, SelectionError,
@@ -56,8 +58,12 @@ export {
   exportOnnx, preprocessingOf, ExportError, type OnnxExport, type OnnxExportOptions, type Preprocessing, type WeightDType,
 } from './export/index.js';
 
-// The training engine (tensors, autograd, ops, layers, optimizers), also importable as 'wsel/engine'.
+// The training engine (tensors, autograd, ops, layers, optimizers), also importable as 'wsel/engine'
+// (portable: without installNodeEngine() it runs WebAssembly on one thread). Importing 'wsel' installs
+// the Node side from the environment (WSEL_BLAS, WSEL_THREADS): OpenBLAS when built, worker threads.
 export * as engine from './engine/index.js';
+export { installNodeEngine };
+installNodeEngine(process.env);
 
 // Experiments: declared grids of select + train runs, their statistics and reports.
 export {

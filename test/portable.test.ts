@@ -1,12 +1,14 @@
-// The portable core (checkpoint formats over byte sources, selection over sources and sinks) must run in a
-// browser: nothing it imports, however indirectly, may be Node-only.
+// The portable core (checkpoint formats over byte sources, selection over sources and sinks, the engine with its
+// WebAssembly backend) must run in a browser: nothing it imports, however indirectly, may be Node-only.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version.js';
 import { REPO_ROOT } from './helpers.js';
 
-const PORTABLE_ENTRIES = ['src/checkpoint/index.ts', 'src/selection/select.ts', 'src/selection/hf-folder.ts'];
+const PORTABLE_ENTRIES = [
+  'src/checkpoint/index.ts', 'src/selection/select.ts', 'src/selection/hf-folder.ts', 'src/engine/index.ts',
+];
 
 /** Every module reachable from `entry` by relative imports, and every non-relative import found on the way. */
 function importGraph(entry: string): { modules: string[]; external: string[] } {

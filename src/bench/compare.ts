@@ -1,5 +1,5 @@
-// `wsel bench train` end to end: the engine (each matrix-product backend) and PyTorch (each thread
-// configuration) on the same workloads, each side in its own process so peak RSS is its own, in
+// `wsel bench train` end to end: the engine (each matrix-product backend, on every core and on one) and
+// PyTorch (each thread configuration) on the same workloads, each side in its own process so peak RSS is its own, in
 // interleaved rounds so that load from other work on the machine falls on every side alike. Prints
 // one table: ms/step, CPU time, effective GFLOP/s, the share of the step in matrix products, peak RSS
 // and the ratio to PyTorch's fastest configuration measured in the same run.
@@ -19,15 +19,27 @@ export interface TorchConfig {
   label: string;
   setNumThreads?: number;
   blasThreads?: number;
+  /** OPENBLAS_THREAD_TIMEOUT: how long idle OpenBLAS threads spin (2^n cycles) before they sleep. */
+  blasThreadTimeout?: number;
 }
 
-/** The configurations tried: torch's default, then intra-op threads x OpenBLAS threads. */
+/** The shortest OpenBLAS spin before its idle threads sleep; the engine loads OpenBLAS with it (engine/node/openblas.ts). */
+const SHORT_SPIN = 4;
+
+/**
+ * The configurations tried: torch's default, then intra-op threads x OpenBLAS threads, then the
+ * default and one intra-op thread with OpenBLAS's idle threads sleeping at once.
+ */
 export function torchConfigs(cores = availableParallelism()): TorchConfig[] {
   const out: TorchConfig[] = [{ label: 'default' }];
   for (const t of [1, Math.min(2, cores)]) {
     out.push({ label: `set_num_threads(${t})`, setNumThreads: t });
     out.push({ label: `set_num_threads(${t}), OPENBLAS_NUM_THREADS=1`, setNumThreads: t, blasThreads: 1 });
   }
+  // The engine's own OpenBLAS setting, offered to PyTorch too: with as many threads as cores, idle
+  // OpenBLAS threads that spin take the cores from the other threads between products.
+  out.push({ label: `default, OPENBLAS_THREAD_TIMEOUT=${SHORT_SPIN}`, blasThreadTimeout: SHORT_SPIN });
+  out.push({ label: `set_num_threads(1), OPENBLAS_THREAD_TIMEOUT=${SHORT_SPIN}`, setNumThreads: 1, blasThreadTimeout: SHORT_SPIN });
   return out.filter((c, i) => out.findIndex((d) => d.label === c.label) === i);
 }
 
@@ -39,8 +51,11 @@ export interface CompareOptions {
   rounds: number;
   profileSteps: number;
   torch: boolean;
-  /** Threads for the engine (WSEL_THREADS and OPENBLAS_NUM_THREADS); undefined: its defaults. */
-  threads?: number;
+  /**
+   * Engine thread counts to run each backend with (WSEL_THREADS and OPENBLAS_NUM_THREADS); undefined in
+   * the list: the engine's default (every core).
+   */
+  engineThreads: (number | undefined)[];
   progress?: (line: string) => void;
 }
 
@@ -76,13 +91,22 @@ function lastJsonLine<T>(text: string): T {
 
 function withoutThreadVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
-  for (const k of ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'GOTO_NUM_THREADS', 'WSEL_THREADS']) delete out[k];
+  for (const k of ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'GOTO_NUM_THREADS', 'WSEL_THREADS', 'OPENBLAS_THREAD_TIMEOUT', 'GOTO_THREAD_TIMEOUT']) delete out[k];
   return out;
 }
 
-function runWsel(workload: string, backend: string, o: CompareOptions): BenchTrainResult | string {
+/** The engine's configurations: its default (every core) and, on a machine with more, one thread. */
+export function engineThreadConfigs(cores = availableParallelism()): (number | undefined)[] {
+  return cores > 1 ? [undefined, 1] : [undefined];
+}
+
+function engineLabel(backend: string, threads: number | undefined): string {
+  return `wsel ${backend}${threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`}`;
+}
+
+function runWsel(workload: string, backend: string, threads: number | undefined, o: CompareOptions): BenchTrainResult | string {
   const env = { ...withoutThreadVars(process.env), WSEL_BLAS: backend };
-  if (o.threads !== undefined) Object.assign(env, { WSEL_THREADS: String(o.threads), OPENBLAS_NUM_THREADS: String(o.threads) });
+  if (threads !== undefined) Object.assign(env, { WSEL_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) });
   const args = [WSEL_BIN, 'bench', 'train', '--child', '--workload', workload, '--steps', String(o.steps),
     '--warmup', String(o.warmup), '--profile-steps', String(o.profileSteps)];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, maxBuffer: 1 << 24 });
@@ -99,6 +123,7 @@ function runTorch(workload: string, config: TorchConfig, o: CompareOptions): Tor
     env['OPENBLAS_NUM_THREADS'] = String(config.blasThreads);
     env['OMP_NUM_THREADS'] = String(config.setNumThreads ?? config.blasThreads);
   }
+  if (config.blasThreadTimeout !== undefined) env['OPENBLAS_THREAD_TIMEOUT'] = String(config.blasThreadTimeout);
   const args = [REFERENCE, '--steps', String(o.steps), '--warmup', String(o.warmup), '--profile-steps', String(o.profileSteps),
     ...(config.setNumThreads !== undefined ? ['--threads', String(config.setNumThreads)] : []), workload];
   const r = spawnSync(TORCH_PYTHON, args, { encoding: 'utf8', env, maxBuffer: 1 << 24 });
@@ -133,13 +158,16 @@ export function compareTrain(o: CompareOptions): CompareResult {
   for (let round = 1; round <= o.rounds; round++) {
     for (const workload of o.workloads) {
       for (const backend of o.backends) {
-        say(`round ${round}/${o.rounds}: ${workload}, wsel ${backend}`);
-        const r = runWsel(workload, backend, o);
-        if (typeof r !== 'string' && r.profile) flops[workload] = r.profile.modelFlops;
-        addRun(sides, {
-          workload, side: 'wsel', label: `wsel ${backend}`,
-          detail: typeof r === 'string' ? '' : `${r.backend} x${r.threads}, kernels x${r.kernelThreads}`,
-        }, typeof r === 'string' ? r : { ...r, gemmShare: r.profile?.gemmShare ?? null });
+        for (const threads of o.engineThreads) {
+          const label = engineLabel(backend, threads);
+          say(`round ${round}/${o.rounds}: ${workload}, ${label}`);
+          const r = runWsel(workload, backend, threads, o);
+          if (typeof r !== 'string' && r.profile) flops[workload] = r.profile.modelFlops;
+          addRun(sides, {
+            workload, side: 'wsel', label,
+            detail: typeof r === 'string' ? '' : `${r.backend} x${r.threads}, kernels x${r.kernelThreads}`,
+          }, typeof r === 'string' ? r : { ...r, gemmShare: r.profile?.gemmShare ?? null });
+        }
       }
       for (const config of configs) {
         say(`round ${round}/${o.rounds}: ${workload}, PyTorch ${config.label}`);
@@ -163,11 +191,20 @@ export function stepMs(s: SideResult): number {
   return s.msPerStep.length > 0 ? medianOf(s.msPerStep) : NaN;
 }
 
+/** The fastest of some sides. */
+function fastest(sides: SideResult[]): SideResult | undefined {
+  return sides.reduce<SideResult | undefined>((b, s) => (b === undefined || stepMs(s) < stepMs(b) ? s : b), undefined);
+}
+
 /** PyTorch's fastest configuration for a workload, and its default one. */
 export function torchBestAndDefault(result: CompareResult, workload: string): { best?: SideResult; dflt?: SideResult } {
   const torch = result.sides.filter((s) => s.workload === workload && s.side === 'torch' && s.msPerStep.length > 0);
-  const best = torch.reduce<SideResult | undefined>((b, s) => (b === undefined || stepMs(s) < stepMs(b) ? s : b), undefined);
-  return { best, dflt: torch.find((s) => s.label === 'PyTorch default') };
+  return { best: fastest(torch), dflt: torch.find((s) => s.label === 'PyTorch default') };
+}
+
+/** The engine's fastest configuration on one backend ('wsel openblas' and 'wsel openblas, 1 thread' alike). */
+function engineBest(ours: SideResult[], backend: string): SideResult | undefined {
+  return fastest(ours.filter((s) => s.label === `wsel ${backend}` || s.label.startsWith(`wsel ${backend},`)));
 }
 
 const fmt = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
@@ -209,6 +246,11 @@ export function formatCompare(result: CompareResult): string {
     const blas = ours.find((s) => s.label === 'wsel openblas');
     const wasm = ours.find((s) => s.label === 'wsel wasm');
     if (blas && wasm) parts.push(`wasm / openblas = ${fmt(stepMs(wasm) / stepMs(blas), 2)}`);
+    const blasBest = engineBest(ours, 'openblas');
+    const wasmBest = engineBest(ours, 'wasm');
+    if (blasBest && wasmBest && (blasBest !== blas || wasmBest !== wasm)) {
+      parts.push(`fastest wasm (${wasmBest.label}) / fastest openblas (${blasBest.label}) = ${fmt(stepMs(wasmBest) / stepMs(blasBest), 2)}`);
+    }
     if (parts.length > 0) lines.push(`${w}: ${parts.join('; ')}`);
   }
   return `${lines.join('\n')}\n`;

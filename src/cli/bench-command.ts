@@ -24,9 +24,12 @@ export function benchCommand(): Command {
   bench.addCommand(new Command('train')
     .summary('one training step: the engine against PyTorch at its fastest, in the same run')
     .description('Time one AdamW training step at batch 64 on random data (median over the timed steps after\n'
-      + 'warm-up) for the engine on each matrix-product backend and for the same workload in PyTorch\n'
+      + 'warm-up) for the engine on each matrix-product backend, on every core (its default) and on one\n'
+      + 'thread, and for the same workload in PyTorch\n'
       + '(/usr/bin/python3 with torch) under each of its thread configurations: its default,\n'
-      + 'torch.set_num_threads(1 and 2), each with OpenBLAS on its own threads or on one. Sides run in their\n'
+      + 'torch.set_num_threads(1 and 2), each with OpenBLAS on its own threads or on one, and its default and\n'
+      + 'set_num_threads(1) with OPENBLAS_THREAD_TIMEOUT=4 (idle OpenBLAS threads sleep at once, as the\n'
+      + 'engine loads it). Sides run in their\n'
       + 'own processes, interleaved over --rounds, so load from other work falls on all alike. The table\n'
       + 'gives ms/step, CPU time, effective GFLOP/s (the step\'s FLOPs are computed from the op shapes), the\n'
       + 'share of the step spent in matrix products (from profiled steps run after the timed ones: the\n'
@@ -40,7 +43,7 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'untimed steps first', '2')
     .option('--rounds <n>', 'interleaved rounds of every side', '2')
     .option('--profile-steps <n>', 'profiled steps after the timed ones (0: no matrix-product share)', '2')
-    .option('--threads <n>', 'threads of the engine (its kernels and OpenBLAS; default: all cores)')
+    .option('--threads <n>', 'run the engine on this many threads only (its kernels and OpenBLAS; default: every core, then one)')
     .option('--no-torch', 'skip the PyTorch side')
     .option('--json', 'print the results as JSON')
     .addOption(new Command().createOption('--child', 'run one workload in this process and print JSON').hideHelp())
@@ -65,9 +68,10 @@ export function benchCommand(): Command {
       }
       const backends = flags.backends === undefined ? await defaultBackends() : flags.backends.split(',').map((b) => b.trim());
       for (const b of backends) if (!BACKENDS.includes(b)) throw new UsageError(`--backends: unknown backend "${b}"; known: ${BACKENDS.join(', ')}`);
-      const { compareTrain, formatCompare } = await import('../bench/compare.js');
+      const { compareTrain, engineThreadConfigs, formatCompare } = await import('../bench/compare.js');
       const result = compareTrain({
-        workloads, backends, steps, warmup, rounds, profileSteps, torch: flags.torch, ...(threads !== undefined ? { threads } : {}),
+        workloads, backends, steps, warmup, rounds, profileSteps, torch: flags.torch,
+        engineThreads: threads !== undefined ? [threads] : engineThreadConfigs(),
         progress: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatCompare(result));

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatCompare, torchConfigs, type CompareResult } from '../../src/bench/compare.js';
+import { engineThreadConfigs, formatCompare, torchConfigs, type CompareResult } from '../../src/bench/compare.js';
 import { REPO_ROOT } from '../helpers.js';
 
 function wselEnv(env: Record<string, string>, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -37,11 +37,11 @@ describe('wsel info', () => {
 describe('wsel bench train', () => {
   it('runs each side in its own process and prints one table with FLOPs, matrix-product share and ratios', () => {
     const r = wselEnv({}, 'bench', 'train', '--workload', 'convnext_femto_32', '--steps', '1', '--warmup', '0',
-      '--rounds', '1', '--profile-steps', '1', '--backends', 'wasm,typescript', '--no-torch');
+      '--rounds', '1', '--profile-steps', '1', '--backends', 'wasm,typescript', '--threads', '1', '--no-torch');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^convnext_femto_32: 6\.1 GFLOP per step/m);
-    expect(r.stdout).toMatch(/^\| convnext_femto_32 \| wsel wasm \[wasm x\d+, kernels x\d+\] \| \d+ \| \d+ \| [\d.]+ \| \d+% \| \d+ \| - \|$/m);
-    expect(r.stdout).toMatch(/^\| convnext_femto_32 \| wsel typescript /m);
+    expect(r.stdout).toMatch(/^\| convnext_femto_32 \| wsel wasm, 1 thread \[wasm x1, kernels x1\] \| \d+ \| \d+ \| [\d.]+ \| \d+% \| \d+ \| - \|$/m);
+    expect(r.stdout).toMatch(/^\| convnext_femto_32 \| wsel typescript, 1 thread \[typescript x1, kernels x1\] \| \d+ /m);
   });
 
   it('rejects an unknown backend or workload', () => {
@@ -49,12 +49,19 @@ describe('wsel bench train', () => {
     expect(wselEnv({}, 'bench', 'train', '--workload', 'resnet').code).toBe(2);
   });
 
-  it('tries PyTorch\'s default and set_num_threads 1 and 2, each with OpenBLAS threaded or not', () => {
+  it('runs the engine on every core and on one', () => {
+    expect(engineThreadConfigs(2)).toEqual([undefined, 1]);
+    expect(engineThreadConfigs(1)).toEqual([undefined]);
+  });
+
+  it('tries PyTorch\'s default and set_num_threads 1 and 2, each with OpenBLAS threaded or not, and OpenBLAS\'s short spin', () => {
     expect(torchConfigs(2).map((c) => c.label)).toEqual([
       'default', 'set_num_threads(1)', 'set_num_threads(1), OPENBLAS_NUM_THREADS=1',
       'set_num_threads(2)', 'set_num_threads(2), OPENBLAS_NUM_THREADS=1',
+      'default, OPENBLAS_THREAD_TIMEOUT=4', 'set_num_threads(1), OPENBLAS_THREAD_TIMEOUT=4',
     ]);
-    expect(torchConfigs(1).map((c) => c.label)).toEqual(['default', 'set_num_threads(1)', 'set_num_threads(1), OPENBLAS_NUM_THREADS=1']);
+    expect(torchConfigs(1).map((c) => c.label)).toEqual(['default', 'set_num_threads(1)', 'set_num_threads(1), OPENBLAS_NUM_THREADS=1',
+      'default, OPENBLAS_THREAD_TIMEOUT=4', 'set_num_threads(1), OPENBLAS_THREAD_TIMEOUT=4']);
   });
 
   it('compares against the fastest PyTorch configuration and reports the default one too', () => {
@@ -65,7 +72,8 @@ describe('wsel bench train', () => {
     const result: CompareResult = {
       date: '2026-01-01', machine: '2 cores', loadBefore: [0.1, 0.2, 0.3], loadAfter: [0.4, 0.5, 0.6], steps: 2, rounds: 1,
       flops: { w: 2e9 },
-      sides: [side('wsel openblas', [80, 90], false), side('wsel wasm', [150, 170], false),
+      sides: [side('wsel openblas', [80, 90], false), side('wsel openblas, 1 thread', [70, 70], false),
+        side('wsel wasm', [150, 170], false), side('wsel wasm, 1 thread', [200, 200], false),
         side('PyTorch default', [200, 220]), side('PyTorch set_num_threads(1)', [100, 100])],
     };
     const text = formatCompare(result);
@@ -74,5 +82,7 @@ describe('wsel bench train', () => {
     expect(text).toMatch(/^\| w \| PyTorch set_num_threads\(1\) \(fastest\) \| 100 \|/m);
     expect(text).toMatch(/wsel openblas \/ PyTorch fastest \(set_num_threads\(1\)\) = 0\.85; wsel openblas \/ PyTorch default = 0\.40/);
     expect(text).toMatch(/wasm \/ openblas = 1\.88/);
+    expect(text).toMatch(/wsel openblas, 1 thread \/ PyTorch fastest \(set_num_threads\(1\)\) = 0\.70/);
+    expect(text).toMatch(/fastest wasm \(wsel wasm\) \/ fastest openblas \(wsel openblas, 1 thread\) = 2\.29/);
   });
 });

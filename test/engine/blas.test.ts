@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { blasBackend, setBlasThreads, sgemm, sgemmBatched, typescriptBackend, wasmBackend } from '../../src/engine/blas.js';
 import { wasmUnavailableReason } from '../../src/engine/gemm/wasm.js';
 import { blasRequest, chooseBlas } from '../../src/engine/node/install.js';
-import { loadOpenBlasAddon } from '../../src/engine/node/openblas.js';
+import { loadOpenBlasAddon, shortOpenBlasSpin } from '../../src/engine/node/openblas.js';
 import { available } from '../requirements.js';
 
 const { sgemm: typescriptSgemm, sgemmBatched: typescriptSgemmBatched } = typescriptBackend;
@@ -178,6 +178,25 @@ it('JavaScript kernels match the reference on products larger than every cache b
     typescriptSgemm(x.transA, x.transB, x.m, x.n, x.k, x.alpha, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb, x.beta, x.c, x.cOff, x.ldc));
 });
 
+it.runIf(wasmReason === undefined)('WebAssembly kernel: beta 1 and later k slices add each slice\'s sum to C in f32, slice by slice', () => {
+  // The kernel's documented order: slice sums of at most 256 terms from zero, each added to C in turn.
+  const rand = rng(7);
+  const [m, n, k] = [37, 45, 600];
+  const a = randomArray(m * k, rand);
+  const b = randomArray(k * n, rand);
+  const c0 = randomArray(m * n, rand);
+  const expected = Float32Array.from(c0);
+  const slice = new Float32Array(m * n);
+  for (let p0 = 0; p0 < k; p0 += 256) {
+    const kc = Math.min(256, k - p0);
+    wasmSgemm(false, false, m, n, kc, 1, a, p0, k, b, p0 * n, n, 0, slice, 0, n);
+    for (let i = 0; i < m * n; i++) expected[i] = slice[i]! + expected[i]!;
+  }
+  const c = Float32Array.from(c0);
+  wasmSgemm(false, false, m, n, k, 1, a, 0, k, b, 0, n, 1, c, 0, n);
+  expect(new Uint32Array(c.buffer)).toEqual(new Uint32Array(expected.buffer));
+});
+
 const loaded = loadOpenBlasAddon();
 const addon = available('openblas') && 'addon' in loaded ? loaded.addon : undefined;
 const skipNote = 'reason' in loaded ? ` (SKIPPED: ${loaded.reason})` : '';
@@ -254,4 +273,19 @@ describe('backend selection', () => {
       sgemmBatched(t.count, t.strideA, t.strideB, t.strideC, t.transA, t.transB, t.m, t.n, t.k, t.alpha,
         t.a, t.aOff, t.lda, t.b, t.bOff, t.ldb, t.beta, t.c, t.cOff, t.ldc));
   });
+});
+
+it('asks OpenBLAS for its shortest idle spin unless the user set one', () => {
+  const saved = process.env['OPENBLAS_THREAD_TIMEOUT'];
+  try {
+    delete process.env['OPENBLAS_THREAD_TIMEOUT'];
+    shortOpenBlasSpin();
+    expect(process.env['OPENBLAS_THREAD_TIMEOUT']).toBe('4');
+    process.env['OPENBLAS_THREAD_TIMEOUT'] = '12';
+    shortOpenBlasSpin();
+    expect(process.env['OPENBLAS_THREAD_TIMEOUT']).toBe('12');
+  } finally {
+    if (saved === undefined) delete process.env['OPENBLAS_THREAD_TIMEOUT'];
+    else process.env['OPENBLAS_THREAD_TIMEOUT'] = saved;
+  }
 });

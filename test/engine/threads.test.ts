@@ -110,3 +110,17 @@ describe('thread pool', () => {
     }
   });
 });
+
+describe('thread count from the environment', () => {
+  it('WSEL_THREADS, else OPENBLAS_NUM_THREADS, else every core; never more than the cores', async () => {
+    const { threadRequest } = await import('../../src/engine/node/install.js');
+    const { availableParallelism } = await import('node:os');
+    const cores = availableParallelism();
+    expect(threadRequest({})).toBe(cores);
+    expect(threadRequest({ OPENBLAS_NUM_THREADS: '1' })).toBe(1);
+    expect(threadRequest({ WSEL_THREADS: '1', OPENBLAS_NUM_THREADS: '4' })).toBe(1);
+    expect(threadRequest({ WSEL_THREADS: '1000' })).toBe(cores);
+    expect(threadRequest({ OPENBLAS_NUM_THREADS: 'lots' })).toBe(cores);
+    expect(() => threadRequest({ WSEL_THREADS: '0' })).toThrow(/WSEL_THREADS=0/);
+  });
+});

@@ -8,7 +8,7 @@
 // module multiplies one packed block into a scratch C block, and JavaScript folds that block
 // into the caller's C with beta. Callers validate arguments (gemm/check.ts).
 
-import { code, f32x4, i32, i32t, instantiate, v128, v128t, wasmModule, type Bytes, type ValType } from '../wasm/encode.js';
+import { code, f32x4, i32, i32t, instantiate, v128, v128t, wasmModule, type Bytes, type ValType, type WasmFunction } from '../wasm/encode.js';
 
 const MR = 4; // rows of a micro-tile: one f32 splat each
 const NV = 2; // v128 per tile row
@@ -27,8 +27,14 @@ const MEMORY_PAGES = Math.ceil(MEMORY_BYTES / 65536);
 // block(a, b, c, mPanels, nPanels, kc, ldcBytes): for every MR-row panel of packed A (at a, each
 // kc*MR floats) and NR-column panel of packed B (at b, each kc*NR floats), writes the MR x NR
 // product tile into the row-major scratch C at c (row pitch ldcBytes). Each element's sum runs over
-// k in order, one f32 multiply and one f32 add per step, whatever the tile shape.
+// k in order, one f32 multiply and one f32 add per step, whatever the tile shape. blockAdd does the
+// same but adds each sum to what the scratch C holds (one f32 add, as the JavaScript merge would):
+// beta = 1 without a scalar pass over C.
 export function wasmKernelBytes(): Uint8Array {
+  return wasmModule(MEMORY_PAGES, [blockFunction('block', false), blockFunction('blockAdd', true)]);
+}
+
+function blockFunction(name: string, accumulate: boolean): WasmFunction {
   // Parameters 0..6, then locals.
   const [A, B, C, M_PANELS, N_PANELS, KCL, LDC] = [0, 1, 2, 3, 4, 5, 6];
   const [JR, IR, P, AP, BP, CP] = [7, 8, 9, 10, 11, 12];
@@ -63,7 +69,10 @@ export function wasmKernelBytes(): Uint8Array {
     set(CP, i32.add(i32.add(get(C), i32.mul(i32.mul(get(IR), get(LDC)), code.i32(MR))), i32.mul(get(JR), code.i32(NR * 4)))),
   );
   for (let r = 0; r < MR; r++) {
-    for (let v = 0; v < NV; v++) tile.push(v128.store(get(CP), get(ACC + r * NV + v), 16 * v));
+    for (let v = 0; v < NV; v++) {
+      const sum = get(ACC + r * NV + v);
+      tile.push(v128.store(get(CP), accumulate ? f32x4.add(sum, v128.load(get(CP), 16 * v)) : sum, 16 * v));
+    }
     tile.push(set(CP, i32.add(get(CP), get(LDC))));
   }
   tile.push(brIf(0, i32.ltU(code.tee(IR, i32.add(get(IR), code.i32(1))), get(M_PANELS))));
@@ -76,9 +85,9 @@ export function wasmKernelBytes(): Uint8Array {
       brIf(0, i32.ltU(code.tee(JR, i32.add(get(JR), code.i32(1))), get(N_PANELS))),
     ),
   ];
-  return wasmModule(MEMORY_PAGES, [{
-    name: 'block', params: new Array<ValType>(7).fill(i32t), locals: [...new Array<ValType>(6).fill(i32t), ...new Array<ValType>(MR * NV + NV + 1).fill(v128t)], body,
-  }]);
+  return {
+    name, params: new Array<ValType>(7).fill(i32t), locals: [...new Array<ValType>(6).fill(i32t), ...new Array<ValType>(MR * NV + NV + 1).fill(v128t)], body,
+  };
 }
 
 // --- instance --------------------------------------------------------------------------------
@@ -86,6 +95,7 @@ export function wasmKernelBytes(): Uint8Array {
 type BlockFn = (a: number, b: number, c: number, mPanels: number, nPanels: number, kc: number, ldcBytes: number) => void;
 
 let kernel: BlockFn | undefined;
+let kernelAdd: BlockFn | undefined;
 let mem = new Float32Array(0);
 let loadError: string | undefined;
 
@@ -97,6 +107,7 @@ function load(): void {
     return;
   }
   kernel = made.exports['block'] as BlockFn;
+  kernelAdd = made.exports['blockAdd'] as BlockFn;
   mem = new Float32Array(made.memory);
 }
 
@@ -115,6 +126,7 @@ export function wasmGemm(
 ): void {
   load();
   const block = kernel;
+  const blockAdd = kernelAdd!;
   if (block === undefined) throw new Error(`blas: WebAssembly kernel unavailable (${loadError})`);
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
@@ -129,38 +141,62 @@ export function wasmGemm(
         const mc = Math.min(MC, m - ic);
         if (transA) packATrans(a, aOffset + pc * lda + ic, lda, kc, mc, alpha);
         else packAPlain(a, aOffset + ic * lda + pc, lda, kc, mc, alpha);
-        block(A_PTR, B_PTR, C_PTR, Math.ceil(mc / MR), ncPad / NR, kc, ncPad * 4);
-        merge(mc, nc, ncPad, betaNow, c, cOffset + ic * ldc + jc, ldc);
+        const ci = cOffset + ic * ldc + jc;
+        const mPanels = Math.ceil(mc / MR);
+        if (betaNow === 1) {
+          loadC(mc, nc, ncPad, c, ci, ldc);
+          blockAdd(A_PTR, B_PTR, C_PTR, mPanels, ncPad / NR, kc, ncPad * 4);
+          merge(mc, nc, ncPad, 0, c, ci, ldc);
+        } else {
+          block(A_PTR, B_PTR, C_PTR, mPanels, ncPad / NR, kc, ncPad * 4);
+          merge(mc, nc, ncPad, betaNow, c, ci, ldc);
+        }
       }
     }
   }
 }
 
-// C block = scratch + beta * C block; beta 0 never reads C.
+// Scratch C rows = the caller's C block (for blockAdd); padding columns are left as they are.
+function loadC(mc: number, nc: number, pitch: number, c: Float32Array, ci: number, ldc: number): void {
+  const f = mem;
+  for (let i = 0; i < mc; i++, ci += ldc) f.set(c.subarray(ci, ci + nc), (C_PTR >> 2) + i * pitch);
+}
+
+// C block = scratch + beta * C block; beta 0 never reads C (beta 1 goes through blockAdd).
 function merge(mc: number, nc: number, pitch: number, beta: number, c: Float32Array, ci: number, ldc: number): void {
   const f = mem;
   for (let i = 0; i < mc; i++, ci += ldc) {
     const s = (C_PTR >> 2) + i * pitch;
     if (beta === 0) {
       c.set(f.subarray(s, s + nc), ci);
-    } else if (beta === 1) {
-      for (let j = 0; j < nc; j++) c[ci + j] = f[s + j]! + c[ci + j]!;
     } else {
       for (let j = 0; j < nc; j++) c[ci + j] = f[s + j]! + beta * c[ci + j]!;
     }
   }
 }
 
-// Packed A: MR-row panels, each kc groups of MR floats, alpha applied, rows past mc zero.
+// Packed A: MR-row panels, each kc groups of MR floats, alpha applied, rows past mc zero. Whole panels
+// are written in order, reading their rows side by side (unrolled for MR = 4).
 function packAPlain(a: Float32Array, src: number, lda: number, kc: number, mc: number, alpha: number): void {
   const f = mem;
   for (let ir = 0; ir < mc; ir += MR) {
     const base = (A_PTR >> 2) + ir * kc;
+    const row = src + ir * lda;
+    if (ir + MR <= mc && MR === 4) {
+      const r1 = row + lda, r2 = r1 + lda, r3 = r2 + lda;
+      for (let p = 0, d = base; p < kc; p++, d += 4) {
+        f[d] = alpha * a[row + p]!;
+        f[d + 1] = alpha * a[r1 + p]!;
+        f[d + 2] = alpha * a[r2 + p]!;
+        f[d + 3] = alpha * a[r3 + p]!;
+      }
+      continue;
+    }
     for (let i = 0; i < MR; i++) {
       let d = base + i;
       if (ir + i < mc) {
-        const row = src + (ir + i) * lda;
-        for (let p = 0; p < kc; p++, d += MR) f[d] = alpha * a[row + p]!;
+        const r = row + i * lda;
+        for (let p = 0; p < kc; p++, d += MR) f[d] = alpha * a[r + p]!;
       } else {
         for (let p = 0; p < kc; p++, d += MR) f[d] = 0;
       }

@@ -8,7 +8,7 @@ import { gemmColumns, gemmItems, gemmRows } from '../gemm/ranges.js';
 import { wasmGemm } from '../gemm/wasm.js';
 import { adamwRange } from './adamw.js';
 import { columnSums, dwBackwardInputRows, dwBackwardWeightTaps, dwForwardRows } from './depthwise.js';
-import { addSame } from './elementwise.js';
+import { addSame, repeatRows } from './elementwise.js';
 import { geluBackward, geluForward } from './gelu.js';
 import { lnBackwardCols, lnBackwardRows, lnForwardRows } from './layer-norm.js';
 import { softmaxBackwardRows, softmaxRows } from './softmax.js';
@@ -17,6 +17,7 @@ export const KERNELS = {
   geluForward,
   geluBackward,
   addSame,
+  repeatRows,
   lnForwardRows,
   lnBackwardRows,
   lnBackwardCols,

@@ -22,6 +22,21 @@ const ADDON_PATH = '../../../native/build/Release/wsel_blas.node';
 
 let loaded: { addon: OpenBlasAddon } | { reason: string } | undefined;
 
+/**
+ * After each product OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s) before they sleep.
+ * With as many threads as cores, that spinning takes the cores the engine's own thread pool needs
+ * between products (GELU, LayerNorm, softmax): a vit_tiny_28 training step on 2 cores took 1121 ms
+ * with the default and 914 ms with the shortest spin (2^4). OpenBLAS reads OPENBLAS_THREAD_TIMEOUT
+ * from the process environment, which only the main thread can set, and a helper thread may load
+ * the library first: so this is called on the main thread before any thread starts. A value the
+ * user set is kept; processes this one starts inherit the setting.
+ */
+export function shortOpenBlasSpin(): void {
+  if (process.env['OPENBLAS_THREAD_TIMEOUT'] === undefined && process.env['GOTO_THREAD_TIMEOUT'] === undefined) {
+    process.env['OPENBLAS_THREAD_TIMEOUT'] = '4';
+  }
+}
+
 /** Loads the addon (once). Returns the reason when it is unavailable. */
 export function loadOpenBlasAddon(): { addon: OpenBlasAddon } | { reason: string } {
   if (loaded === undefined) {

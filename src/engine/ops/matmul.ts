@@ -4,6 +4,7 @@ import { gradCount, gradOf, gradTarget, record } from '../autograd.js';
 import { sgemm } from '../blas.js';
 import { countFlops, profiling } from '../profile.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
+import { parallelFor } from '../threads/pool.js';
 
 export interface MatmulOptions {
   /** Use a^T: a is stored (..., k, m). */
@@ -113,9 +114,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const od = out.data;
   let beta = 0;
   if (bias) {
-    // Broadcast the bias into every row as a rank-1 product ones(rows x 1) @ b(1 x out), then
-    // accumulate x @ W^T on top: both in the (threaded) BLAS.
-    sgemm(false, false, rows, outF, 1, 1, onesVector(rows), 0, 1, bias.data, 0, outF, 0, od, 0, outF);
+    // The bias copied into every row, then x @ W^T accumulated on top (beta 1) in the BLAS: the same
+    // values a rank-1 product ones(rows x 1) @ b(1 x out) writes, at the cost of a copy.
+    parallelFor('repeatRows', [bias.data, od], rows, { cost: outF / 8 });
     beta = 1;
   }
   sgemm(false, true, rows, outF, inF, 1, xd, 0, inF, wd, 0, inF, beta, od, 0, outF);
