@@ -52,8 +52,8 @@ export function validateConfig(raw: unknown, where = 'config'): ExperimentConfig
   const ids = validateMethods(c, where);
   validateClaims(c, ids, where);
   validateCurves(c, ids, where);
-  validateChoices(c, ids, where);
-  validateTeacherQuality(c, ids, where);
+  validateHeadlineList(c, ids, 'choices', where, choiceMethods);
+  validateHeadlineList(c, ids, 'teacherQuality', where, teacherQualityMethods);
   rejectCycles(c, where);
   return c;
 }
@@ -157,52 +157,49 @@ function validateCurves(c: ExperimentConfig, ids: Set<string>, where: string): v
 }
 
 /** A method that (through kdFrom / initFrom / selectFrom) needs itself can never run. */
-/** An entry of `choices` or `teacherQuality`: an object with a word id and a title; its errors name it. */
-function headlineEntry(item: unknown, key: 'choices' | 'teacherQuality', where: string): Record<string, unknown> {
-  if (!isObject(item) || typeof item['id'] !== 'string' || !WORD.test(item['id']) || typeof item['title'] !== 'string') {
-    throw new ExperimentError(`${where}: every entry of "${key}" needs an "id" (a word) and a "title"`);
+type HeadlineKey = 'choices' | 'teacherQuality';
+type Bad = (what: string) => never;
+
+/**
+ * Every entry of `choices` or `teacherQuality`: an object with a word id, a title and only known keys, whose
+ * own fields `methodsOf` checks (returning the methods it names); every method and dataset it names is declared.
+ */
+function validateHeadlineList(c: ExperimentConfig, ids: Set<string>, key: HeadlineKey, where: string,
+  methodsOf: (item: Record<string, unknown>, bad: Bad, at: string) => string[]): void {
+  const list = c[key];
+  if (list === undefined) return;
+  if (!Array.isArray(list)) throw new ExperimentError(`${where}: "${key}" must be a list`);
+  for (const item of list as unknown[]) {
+    if (!isObject(item) || typeof item['id'] !== 'string' || !WORD.test(item['id']) || typeof item['title'] !== 'string') {
+      throw new ExperimentError(`${where}: every entry of "${key}" needs an "id" (a word) and a "title"`);
+    }
+    const at = `${where}: ${key} "${item['id']}"`;
+    rejectUnknownKeys(item, key === 'choices' ? KEYS.choice : KEYS.teacherQuality, at);
+    const bad: Bad = (what) => { throw new ExperimentError(`${at}: ${what}`); };
+    for (const m of methodsOf(item, bad, at)) if (!ids.has(m)) bad(`unknown method "${m}"`);
+    const ds = item['datasets'];
+    if (ds !== undefined && !(isWordList(ds) && ds.every((d) => d in c.datasets))) bad('"datasets" must be a list of declared dataset ids');
   }
-  rejectUnknownKeys(item, key === 'choices' ? KEYS.choice : KEYS.teacherQuality, `${where}: ${key} "${item['id']}"`);
-  return item;
 }
 
-/** Every method a headline entry names is declared, and its datasets too. */
-function checkNamed(c: ExperimentConfig, ids: Set<string>, item: Record<string, unknown>, methods: string[], bad: (what: string) => never): void {
-  for (const m of methods) if (!ids.has(m)) bad(`unknown method "${m}"`);
-  const ds = item['datasets'];
-  if (ds !== undefined && !(isWordList(ds) && ds.every((d) => d in c.datasets))) bad('"datasets" must be a list of declared dataset ids');
-}
-
-/** `choices`: candidates, the reference they replace, and the baselines, all declared methods. */
-function validateChoices(c: ExperimentConfig, ids: Set<string>, where: string): void {
-  if (c.choices === undefined) return;
-  if (!Array.isArray(c.choices)) throw new ExperimentError(`${where}: "choices" must be a list`);
-  for (const raw of c.choices as unknown[]) {
-    const item = headlineEntry(raw, 'choices', where);
-    const bad = (what: string): never => { throw new ExperimentError(`${where}: choices "${String(item['id'])}": ${what}`); };
-    const { candidates, reference, baselines } = item;
-    if (!isWordList(candidates) || candidates.length === 0) bad('"candidates" must be a non-empty list of methods');
-    if (typeof reference !== 'string') bad('"reference" must be a method');
-    if (!isWordList(baselines)) bad('"baselines" must be a list of methods');
-    checkNamed(c, ids, item, [...(candidates as string[]), reference as string, ...(baselines as string[])], bad);
-  }
+/** `choices`: candidates, the reference they replace, and the baselines. */
+function choiceMethods(item: Record<string, unknown>, bad: Bad): string[] {
+  const { candidates, reference, baselines } = item;
+  if (!isWordList(candidates) || candidates.length === 0) bad('"candidates" must be a non-empty list of methods');
+  if (typeof reference !== 'string') bad('"reference" must be a method');
+  if (!isWordList(baselines)) bad('"baselines" must be a list of methods');
+  return [...(candidates as string[]), reference as string, ...(baselines as string[])];
 }
 
 /** `teacherQuality`: a random-init baseline and one selecting method per teacher, with the teacher's accuracy. */
-function validateTeacherQuality(c: ExperimentConfig, ids: Set<string>, where: string): void {
-  if (c.teacherQuality === undefined) return;
-  if (!Array.isArray(c.teacherQuality)) throw new ExperimentError(`${where}: "teacherQuality" must be a list`);
-  for (const raw of c.teacherQuality as unknown[]) {
-    const item = headlineEntry(raw, 'teacherQuality', where);
-    const bad = (what: string): never => { throw new ExperimentError(`${where}: teacherQuality "${String(item['id'])}": ${what}`); };
-    if (typeof item['baseline'] !== 'string') bad('"baseline" must be a method');
-    const points = item['points'];
-    const isPoint = (p: unknown): boolean => isObject(p) && typeof p['method'] === 'string' && typeof p['teacher'] === 'string'
-      && typeof p['teacherAccuracy'] === 'number' && p['teacherAccuracy'] >= 0 && p['teacherAccuracy'] <= 1;
-    if (!Array.isArray(points) || points.length === 0 || !points.every(isPoint)) bad('"points" must be a list of {method, teacher, teacherAccuracy (0..1)}');
-    for (const p of points as Record<string, unknown>[]) rejectUnknownKeys(p, KEYS.teacherPoint, `${where}: teacherQuality "${String(item['id'])}" point`);
-    checkNamed(c, ids, item, [item['baseline'] as string, ...(points as { method: string }[]).map((p) => p.method)], bad);
-  }
+function teacherQualityMethods(item: Record<string, unknown>, bad: Bad, at: string): string[] {
+  if (typeof item['baseline'] !== 'string') bad('"baseline" must be a method');
+  const points = item['points'];
+  const isPoint = (p: unknown): boolean => isObject(p) && typeof p['method'] === 'string' && typeof p['teacher'] === 'string'
+    && typeof p['teacherAccuracy'] === 'number' && p['teacherAccuracy'] >= 0 && p['teacherAccuracy'] <= 1;
+  if (!Array.isArray(points) || points.length === 0 || !points.every(isPoint)) bad('"points" must be a list of {method, teacher, teacherAccuracy (0..1)}');
+  for (const p of points as Record<string, unknown>[]) rejectUnknownKeys(p, KEYS.teacherPoint, `${at} point`);
+  return [item['baseline'] as string, ...(points as { method: string }[]).map((p) => p.method)];
 }
 
 function rejectCycles(c: ExperimentConfig, where: string): void {

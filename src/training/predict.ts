@@ -211,8 +211,9 @@ export function predict(opts: PredictOptions): PredictResult {
   const predictions: Prediction[] = [];
   for (let b = 0; b < plan.batches; b++) {
     const batch = plan.batch(b);
-    const logits = noGrad(() => tidy(() => model.forward(tensor(batch.x, batch.shape)).data.slice()));
-    for (const p of plan.predictions(batch, logits)) predictions.push(p);
+    // The logits are read before tidy releases them.
+    const batchPredictions = noGrad(() => tidy(() => plan.predictions(batch, model.forward(tensor(batch.x, batch.shape)).data)));
+    for (const p of batchPredictions) predictions.push(p);
     opts.onBatch?.(b + 1, plan.batches);
   }
   return { family: spec.family, classNames, preprocess: pre, preprocessFrom: from, predictions, accuracy: accuracyOf(predictions) };

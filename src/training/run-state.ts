@@ -3,16 +3,8 @@
 import { isObject, type JsonFail, parseJsonObject } from '../safe-json.js';
 import { OptionError, optionName, type RecordedOptions } from './options.js';
 
-/** What a resumed run must agree on with the run it continues. */
-export interface RunIdentity {
-  family: string;
-  config: Record<string, unknown>;
-  init: string;
-  data: string;
-  train_size: number | null;
-  val_size: number | null;
-  eval_size: number | null;
-  total_steps: number;
+/** The optimization recipe of a run, as its identity and its summary record it. */
+export interface RecipeFields {
   batch_size: number;
   lr: number;
   min_lr: number;
@@ -23,6 +15,18 @@ export interface RunIdentity {
   augment: Record<string, unknown>;
   seed: number;
   linear_probe: boolean;
+}
+
+/** What a resumed run must agree on with the run it continues. */
+export interface RunIdentity extends RecipeFields {
+  family: string;
+  config: Record<string, unknown>;
+  init: string;
+  data: string;
+  train_size: number | null;
+  val_size: number | null;
+  eval_size: number | null;
+  total_steps: number;
   kd: Record<string, unknown> | null;
 }
 

@@ -5,10 +5,10 @@ import type { ModelFamily } from '../models/index.js';
 import type { EvalResult } from './evaluate.js';
 import { modelInput } from './model-config.js';
 import { countNonZero } from './prune.js';
-import type { TrainState } from './run-state.js';
+import type { RecipeFields, TrainState } from './run-state.js';
 import type { PreparedRun } from './setup.js';
 
-export interface TrainSummary {
+export interface TrainSummary extends RecipeFields {
   wsel_version: string;
   family: ModelFamily;
   config: Record<string, unknown>;
@@ -26,19 +26,9 @@ export interface TrainSummary {
   /** Test images of the evaluations during training (a fixed subset of those). */
   eval_subset: number;
   input: { channels: number; size: number };
-  augment: Record<string, unknown>;
   epochs: number;
   steps: number;
   steps_per_epoch: number;
-  batch_size: number;
-  lr: number;
-  min_lr: number;
-  warmup_steps: number;
-  weight_decay: number;
-  clip_grad: number | null;
-  drop_path: number;
-  seed: number;
-  linear_probe: boolean;
   kd: { teacher: string; family: string; temperature: number; alpha: number } | null;
   pruned: { masked_tensors: number; pruned_weights: number; non_zero: number } | null;
   /** The epoch with the highest validation accuracy (best.safetensors), and that accuracy; null without a validation split. */

@@ -106,4 +106,13 @@ describe('headline', () => {
     badTq.teacherQuality![0]!.points = [{ method: 'paper', teacher: 'x', teacherAccuracy: 85 }];
     expect(() => validateConfig(badTq)).toThrow(/teacherAccuracy \(0\.\.1\)/);
   });
+
+  it('refuses a key it does not know in a choice or a teacher point, naming the closest known one', () => {
+    const typo = structuredClone(CONFIG) as unknown as { choices: Record<string, unknown>[] };
+    typo.choices[0]!['baseline'] = typo.choices[0]!['baselines'];
+    expect(() => validateConfig(typo)).toThrow(/choices "vit": unknown key "baseline" \(did you mean "baselines"\?\)/);
+    const point = structuredClone(CONFIG) as unknown as { teacherQuality: { points: Record<string, unknown>[] }[] };
+    point.teacherQuality[0]!.points[0]!['teacher_acc'] = 0.8;
+    expect(() => validateConfig(point)).toThrow(/point: unknown key "teacher_acc"/);
+  });
 });
