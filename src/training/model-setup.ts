@@ -97,7 +97,7 @@ export function initialModel(opts: TrainOptions, o: ResolvedOptions, dataset: Da
  * names the options that gave `family` and `config`, for messages.
  */
 export function loadCompleteModel(file: string, family?: ModelFamily, config?: Record<string, unknown>,
-  options: ModelOptionNames = MODEL_OPTIONS): { model: Model; spec: ModelSpec } {
+  options: ModelOptionNames = MODEL_OPTIONS): { model: Model; spec: ModelSpec; metadata: Record<string, string> } {
   const reader = openCheckpoint(file);
   try {
     const spec = withConfigErrors(() => specFromCheckpoint(reader, family, config ?? {}, undefined, options));
@@ -107,7 +107,7 @@ export function loadCompleteModel(file: string, family?: ModelFamily, config?: R
       throw new TrainingError(`${file}: incomplete model, missing ${report.missing.slice(0, 6).join(', ')}${report.missing.length > 6 ? `, ... (${report.missing.length})` : ''}`);
     }
     model.eval();
-    return { model, spec };
+    return { model, spec, metadata: { ...reader.metadata } };
   } finally {
     reader.close();
   }

@@ -2,7 +2,6 @@
 // training: every image is brought to the stored geometry of the training images, then fitted, converted and
 // normalized exactly as training's evaluation did (the checkpoint's wsel.preprocess). Files are decoded one
 // batch at a time, so memory stays bounded by the batch whatever the number of images.
-import { openCheckpoint } from '../checkpoint/node/open.js';
 import {
   DataLoader, listImageFiles, loadDataset, loadImages, type Dataset, type DatasetSplit,
 } from '../data/index.js';
@@ -198,10 +197,7 @@ export function accuracyOf(predictions: readonly Prediction[]): number | null {
 }
 
 export function predict(opts: PredictOptions): PredictResult {
-  const { model, spec } = loadCompleteModel(opts.checkpoint, opts.family, opts.config);
-  const reader = openCheckpoint(opts.checkpoint);
-  const metadata = { ...reader.metadata };
-  reader.close();
+  const { model, spec, metadata } = loadCompleteModel(opts.checkpoint, opts.family, opts.config);
   const k = modelClasses(spec);
   const dataset = inputDataset(opts.inputs, k, opts.checkpoint);
   const { pre, from } = resolvePreprocess(metadata, spec, dataset, opts.checkpoint);
