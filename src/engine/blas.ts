@@ -26,6 +26,9 @@ export type BatchedGemmKernel = (
   beta: number, c: Float32Array, cOffset: number, ldc: number,
 ) => void;
 
+export type ColumnSumsKernel = (rows: number, n: number, g: Float32Array, gOffset: number, ldg: number,
+  out: Float32Array, outOffset: number) => void;
+
 /** A matrix-product implementation. */
 export interface GemmBackend {
   readonly name: BlasName;
@@ -36,6 +39,11 @@ export interface GemmBackend {
    * A stride of 0 reuses the same operand for every product.
    */
   sgemmBatched: BatchedGemmKernel;
+  /**
+   * out[0..n) += the column sums of g (rows x n, row stride ldg), the same bits as
+   * sgemm(ones(1 x rows), g) with beta 1; without it, addColumnSums runs that product.
+   */
+  addColumnSums?: ColumnSumsKernel;
   /** Threads its products run on. */
   threads(): number;
   /** Set its thread count where it owns one (OpenBLAS); returns the count in effect. */
@@ -78,7 +86,12 @@ function portableBackend(name: 'wasm' | 'typescript'): GemmBackend {
         beta, c, cOffset + i * strideC, ldc);
     }
   };
-  return { name, sgemm: single, sgemmBatched: batched, threads: activeThreads };
+  const backend: GemmBackend = { name, sgemm: single, sgemmBatched: batched, threads: activeThreads };
+  if (name === 'wasm') {
+    backend.addColumnSums = (rows, n, g, gOffset, ldg, out, outOffset) =>
+      parallelFor('wasmColumnSums', [rows, g, gOffset, ldg, out, outOffset], n, { cost: rows / 4, align: 4 });
+  }
+  return backend;
 }
 
 export const wasmBackend = portableBackend('wasm');
@@ -150,6 +163,34 @@ export function sgemm(
     return;
   }
   impl.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+}
+
+let ones = new Float32Array(0);
+
+/** A vector of at least n ones (shared, grows on demand). */
+function onesVector(n: number): Float32Array {
+  if (ones.length < n) ones = new Float32Array(Math.max(n, 2 * ones.length)).fill(1);
+  return ones;
+}
+
+/**
+ * out[0..n) += the column sums of g (rows x n, row stride ldg): a bias gradient. The bits of
+ * ones(1 x rows) @ g on the backend in use, which some backends give without the product.
+ */
+export function addColumnSums(rows: number, n: number, g: Float32Array, gOffset: number, ldg: number,
+  out: Float32Array, outOffset: number): void {
+  const impl = backend ?? current();
+  if (impl.addColumnSums === undefined || rows === 0 || n === 0) {
+    sgemm(false, false, 1, n, rows, 1, onesVector(rows), 0, rows, g, gOffset, ldg, 1, out, outOffset, n);
+    return;
+  }
+  if (gemmTimer.on) {
+    const t0 = gemmTimer.start();
+    impl.addColumnSums(rows, n, g, gOffset, ldg, out, outOffset);
+    gemmTimer.stop(t0, 2 * rows * n);
+    return;
+  }
+  impl.addColumnSums(rows, n, g, gOffset, ldg, out, outOffset);
 }
 
 /** `count` independent products; see GemmBackend.sgemmBatched. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blasBackend, setBlasThreads, sgemm, sgemmBatched, typescriptBackend, wasmBackend } from '../../src/engine/blas.js';
+import { addColumnSums, blasBackend, blasImplementation, setBlasThreads, sgemm, sgemmBatched, typescriptBackend, wasmBackend } from '../../src/engine/blas.js';
 import { wasmUnavailableReason } from '../../src/engine/gemm/wasm.js';
 import { blasRequest, chooseBlas } from '../../src/engine/node/install.js';
 import { loadOpenBlasAddon, shortOpenBlasSpin } from '../../src/engine/node/openblas.js';
@@ -195,6 +195,68 @@ it.runIf(wasmReason === undefined)('WebAssembly kernel: beta 1 and later k slice
   const c = Float32Array.from(c0);
   wasmSgemm(false, false, m, n, k, 1, a, 0, k, b, 0, n, 1, c, 0, n);
   expect(new Uint32Array(c.buffer)).toEqual(new Uint32Array(expected.buffer));
+});
+
+it.runIf(wasmReason === undefined)('WebAssembly kernel: C stays in the scratch while many k slices add onto it, up to the scratch\'s size', () => {
+  // A transposed A of more rows than one staging band (1024), and a C that just fits the scratch C
+  // (1024 x 512 floats, the last row panel partly outside m): both against the reference.
+  check(makeCase(31, true, false, 1100, 300, 300, 1, 0), (t) =>
+    wasmSgemm(t.transA, t.transB, t.m, t.n, t.k, t.alpha, t.a, t.aOff, t.lda, t.b, t.bOff, t.ldb, t.beta, t.c, t.cOff, t.ldc));
+  check(makeCase(32, true, true, 1023, 512, 260, 1, 1), (t) =>
+    wasmSgemm(t.transA, t.transB, t.m, t.n, t.k, t.alpha, t.a, t.aOff, t.lda, t.b, t.bOff, t.ldb, t.beta, t.c, t.cOff, t.ldc));
+});
+
+it.runIf(wasmReason === undefined)('WebAssembly kernel: alpha scales A in double precision, rounded to f32, before the product', () => {
+  // So alpha * op(A) op(B) has the bits of 1 * fround(alpha * op(A)) op(B), for any alpha.
+  const rand = rng(11);
+  const [m, n, k] = [21, 19, 70];
+  const b = randomArray(k * n, rand);
+  for (const transA of [false, true]) {
+    for (const alpha of [1 / 3, 0.125, -2.5e-7]) {
+      const a = randomArray(m * k, rand);
+      const scaled = a.map((x) => alpha * x);
+      const lda = transA ? m : k;
+      const c1 = new Float32Array(m * n);
+      const c2 = new Float32Array(m * n);
+      wasmSgemm(transA, false, m, n, k, alpha, a, 0, lda, b, 0, n, 0, c1, 0, n);
+      wasmSgemm(transA, false, m, n, k, 1, scaled, 0, lda, b, 0, n, 0, c2, 0, n);
+      expect(new Uint32Array(c1.buffer)).toEqual(new Uint32Array(c2.buffer));
+    }
+  }
+});
+
+describe('column sums (bias gradients)', () => {
+  // Sums that the product ones(1 x rows) @ g gives on the same backend, bit for bit.
+  const viaProduct = (gemm: Sgemm, rows: number, n: number, g: Float32Array, gOff: number, ldg: number, out: Float32Array, outOff: number) =>
+    gemm(false, false, 1, n, rows, 1, new Float32Array(rows).fill(1), 0, rows, g, gOff, ldg, 1, out, outOff, n);
+  const shapes: Array<[number, number, number]> = [[1, 1, 0], [7, 5, 2], [256, 9, 0], [513, 1030, 3], [3200, 192, 0]];
+
+  it.runIf(wasmReason === undefined)('the WebAssembly backend sums without the product, with the product\'s bits', () => {
+    const rand = rng(21);
+    for (const [rows, n, pad] of shapes) {
+      const ldg = n + pad;
+      const g = randomArray(2 + rows * ldg, rand);
+      const out1 = randomArray(n + 1, rand);
+      const out2 = Float32Array.from(out1);
+      viaProduct(wasmSgemm, rows, n, g, 2, ldg, out1, 1);
+      wasmBackend.addColumnSums!(rows, n, g, 2, ldg, out2, 1);
+      expect(new Uint32Array(out2.buffer)).toEqual(new Uint32Array(out1.buffer));
+    }
+  });
+
+  it('the exported addColumnSums gives the backend in use\'s product bits', () => {
+    const rand = rng(22);
+    const impl = blasImplementation();
+    for (const [rows, n, pad] of shapes) {
+      const ldg = n + pad;
+      const g = randomArray(rows * ldg, rand);
+      const out1 = randomArray(n, rand);
+      const out2 = Float32Array.from(out1);
+      viaProduct(impl.sgemm, rows, n, g, 0, ldg, out1, 0);
+      addColumnSums(rows, n, g, 0, ldg, out2, 0);
+      expect(new Uint32Array(out2.buffer)).toEqual(new Uint32Array(out1.buffer));
+    }
+  });
 });
 
 const loaded = loadOpenBlasAddon();

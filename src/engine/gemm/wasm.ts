@@ -2,13 +2,15 @@
 // Same blocking as the TypeScript kernel (gemm/typescript.ts), but the micro-kernel is a 4x8 f32x4 tile
 // (eight v128 accumulators) written in WebAssembly, about 7x faster than scalar TypeScript.
 //
-// The module is a few hundred bytes, assembled below from its instructions at load time so the
-// repository holds no binary and needs no WebAssembly toolchain. JavaScript packs A and B
-// panels into the module's memory (undoing transposes, applying alpha, zero-padding edges), the
-// module multiplies one packed block into a scratch C block, and JavaScript folds that block
-// into the caller's C with beta. Callers validate arguments (gemm/check.ts).
+// The module is a few kilobytes, assembled below from its instructions at load time so the
+// repository holds no binary and needs no WebAssembly toolchain. JavaScript copies whole rows of
+// each operand block into the module's memory, the module packs them into panels (undoing
+// transposes, applying alpha, zero-padding edges; gemm/wasm-pack.ts) and multiplies one packed
+// block into a scratch C block, and JavaScript folds that block into the caller's C with beta.
+// Callers validate arguments (gemm/check.ts).
 
 import { code, f32x4, i32, i32t, instantiate, v128, v128t, wasmModule, type Bytes, type ValType, type WasmFunction } from '../wasm/encode.js';
+import { copyPanelsFunction, sumStepsFunction, transposePanelsFunction } from './wasm-pack.js';
 
 const MR = 4; // rows of a micro-tile: one f32 splat each
 const NV = 2; // v128 per tile row
@@ -17,11 +19,17 @@ const KC = 256;
 const MC = MR * Math.ceil(64 / MR);
 const NC = 1024;
 
-// Byte offsets of the three scratch areas in the module's memory.
+// C's rows the scratch C holds: a whole band of them when k takes several slices, so that each slice
+// adds onto it in place rather than C being copied in and out once per slice.
+const C_FLOATS = 512 * 1024;
+
+// Byte offsets of the scratch areas in the module's memory: packed A, packed B, the C block, and the
+// staging area where rows of an operand block are copied for the module to pack (at most KC x NC).
 const A_PTR = 0;
 const B_PTR = A_PTR + MC * KC * 4;
 const C_PTR = B_PTR + KC * NC * 4;
-const MEMORY_BYTES = C_PTR + MC * NC * 4;
+const STAGE_PTR = C_PTR + C_FLOATS * 4;
+const MEMORY_BYTES = STAGE_PTR + KC * NC * 4;
 const MEMORY_PAGES = Math.ceil(MEMORY_BYTES / 65536);
 
 // block(a, b, c, mPanels, nPanels, kc, ldcBytes): for every MR-row panel of packed A (at a, each
@@ -29,9 +37,15 @@ const MEMORY_PAGES = Math.ceil(MEMORY_BYTES / 65536);
 // product tile into the row-major scratch C at c (row pitch ldcBytes). Each element's sum runs over
 // k in order, one f32 multiply and one f32 add per step, whatever the tile shape. blockAdd does the
 // same but adds each sum to what the scratch C holds (one f32 add, as the JavaScript merge would):
-// beta = 1 without a scalar pass over C.
+// beta = 1 without a scalar pass over C. The packing functions are gemm/wasm-pack.ts's.
 export function wasmKernelBytes(): Uint8Array {
-  return wasmModule(MEMORY_PAGES, [blockFunction('block', false), blockFunction('blockAdd', true)]);
+  return wasmModule(MEMORY_PAGES, [
+    blockFunction('block', false), blockFunction('blockAdd', true),
+    copyPanelsFunction('copyA', MR / 4, false), copyPanelsFunction('copyAScaled', MR / 4, true),
+    transposePanelsFunction('transposeA', MR / 4, false), transposePanelsFunction('transposeAScaled', MR / 4, true),
+    copyPanelsFunction('copyB', NV, false), transposePanelsFunction('transposeB', NV, false),
+    sumStepsFunction('sumSteps'),
+  ]);
 }
 
 function blockFunction(name: string, accumulate: boolean): WasmFunction {
@@ -93,21 +107,32 @@ function blockFunction(name: string, accumulate: boolean): WasmFunction {
 // --- instance --------------------------------------------------------------------------------
 
 type BlockFn = (a: number, b: number, c: number, mPanels: number, nPanels: number, kc: number, ldcBytes: number) => void;
+type PackFn = (src: number, dst: number, kc: number, pitchBytes: number, panels: number, alpha?: number) => void;
 
-let kernel: BlockFn | undefined;
-let kernelAdd: BlockFn | undefined;
+interface Kernels {
+  block: BlockFn;
+  blockAdd: BlockFn;
+  copyA: PackFn;
+  copyAScaled: PackFn;
+  transposeA: PackFn;
+  transposeAScaled: PackFn;
+  copyB: PackFn;
+  transposeB: PackFn;
+  sumSteps: (src: number, c: number, kc: number, pitchBytes: number, vectors: number) => void;
+}
+
+let kernels: Kernels | undefined;
 let mem = new Float32Array(0);
 let loadError: string | undefined;
 
 function load(): void {
-  if (kernel !== undefined || loadError !== undefined) return;
+  if (kernels !== undefined || loadError !== undefined) return;
   const made = instantiate(wasmKernelBytes(), MEMORY_PAGES);
   if ('error' in made) {
     loadError = made.error;
     return;
   }
-  kernel = made.exports['block'] as BlockFn;
-  kernelAdd = made.exports['blockAdd'] as BlockFn;
+  kernels = made.exports as unknown as Kernels;
   mem = new Float32Array(made.memory);
 }
 
@@ -117,6 +142,8 @@ export function wasmUnavailableReason(): string | undefined {
   return loadError;
 }
 
+const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+
 /** C = alpha op(A) op(B) + beta C with the WebAssembly kernel; arguments already validated. */
 export function wasmGemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -125,35 +152,106 @@ export function wasmGemm(
   beta: number, c: Float32Array, cOffset: number, ldc: number,
 ): void {
   load();
-  const block = kernel;
-  const blockAdd = kernelAdd!;
-  if (block === undefined) throw new Error(`blas: WebAssembly kernel unavailable (${loadError})`);
+  const w = kernels;
+  if (w === undefined) throw new Error(`blas: WebAssembly kernel unavailable (${loadError})`);
+  const copyA = alpha === 1 ? w.copyA : w.copyAScaled;
+  const transposeA = alpha === 1 ? w.transposeA : w.transposeAScaled;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    const ncPad = Math.ceil(nc / NR) * NR;
+    const ncPad = roundUp(nc, NR);
+    // With several slices of k and beta 0 or 1, C's rows [0, m) stay in the scratch C while the
+    // slices add onto them (the same sums in the same order), where they fit.
+    const resident = k > KC && (beta === 0 || beta === 1) && roundUp(m, MR) * ncPad <= C_FLOATS;
+    if (resident && beta === 1) loadC(m, nc, ncPad, c, cOffset + jc, ldc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
+      const kcPad = roundUp(kc, 4);
       // Only the first slice of k applies beta; later slices add onto what it wrote.
       const betaNow = pc === 0 ? beta : 1;
-      if (transB) packBTrans(b, bOffset + jc * ldb + pc, ldb, kc, nc);
-      else packBPlain(b, bOffset + pc * ldb + jc, ldb, kc, nc);
+      // B's step p is row pc + p of a plain B, column pc + p of a transposed one.
+      if (transB) {
+        stageRows(b, bOffset + jc * ldb + pc, ldb, nc, kc, kcPad, ncPad);
+        w.transposeB(STAGE_PTR, B_PTR, kc, kcPad * 4, ncPad / NR);
+      } else {
+        stageRows(b, bOffset + pc * ldb + jc, ldb, kc, nc, ncPad, kc);
+        w.copyB(STAGE_PTR, B_PTR, kc, ncPad * 4, ncPad / NR);
+      }
+      // A transposed A is staged for up to NC of C's rows at once (its rows are the steps, short
+      // runs for one block), a plain one block by block.
+      let band = 0;
+      let bandEnd = 0;
+      let bandPitch = 0;
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
-        if (transA) packATrans(a, aOffset + pc * lda + ic, lda, kc, mc, alpha);
-        else packAPlain(a, aOffset + ic * lda + pc, lda, kc, mc, alpha);
-        const ci = cOffset + ic * ldc + jc;
         const mPanels = Math.ceil(mc / MR);
+        if (transA) {
+          if (ic >= bandEnd) {
+            band = ic;
+            bandEnd = Math.min(m, ic + NC);
+            bandPitch = roundUp(bandEnd - band, MR);
+            stageRows(a, aOffset + pc * lda + band, lda, kc, bandEnd - band, bandPitch, kc);
+          }
+          copyA(STAGE_PTR + 4 * (ic - band), A_PTR, kc, bandPitch * 4, mPanels, alpha);
+        } else {
+          stageRows(a, aOffset + ic * lda + pc, lda, mc, kc, kcPad, mPanels * MR);
+          transposeA(STAGE_PTR, A_PTR, kc, kcPad * 4, mPanels, alpha);
+        }
+        const nPanels = ncPad / NR;
+        if (resident) {
+          const scratch = C_PTR + ic * ncPad * 4;
+          if (betaNow === 0) w.block(A_PTR, B_PTR, scratch, mPanels, nPanels, kc, ncPad * 4);
+          else w.blockAdd(A_PTR, B_PTR, scratch, mPanels, nPanels, kc, ncPad * 4);
+          continue;
+        }
+        const ci = cOffset + ic * ldc + jc;
         if (betaNow === 1) {
           loadC(mc, nc, ncPad, c, ci, ldc);
-          blockAdd(A_PTR, B_PTR, C_PTR, mPanels, ncPad / NR, kc, ncPad * 4);
+          w.blockAdd(A_PTR, B_PTR, C_PTR, mPanels, nPanels, kc, ncPad * 4);
           merge(mc, nc, ncPad, 0, c, ci, ldc);
         } else {
-          block(A_PTR, B_PTR, C_PTR, mPanels, ncPad / NR, kc, ncPad * 4);
+          w.block(A_PTR, B_PTR, C_PTR, mPanels, nPanels, kc, ncPad * 4);
           merge(mc, nc, ncPad, betaNow, c, ci, ldc);
         }
       }
     }
+    if (resident) merge(m, nc, ncPad, 0, c, cOffset + jc, ldc);
   }
+}
+
+/**
+ * out[j] += the sum of column j of g (rows x n, row stride ldg) for columns [j0, j1): the bits
+ * wasmGemm gives for ones(1 x rows) @ g with beta 1 (sums over KC rows at a time, each from zero,
+ * added to out), without packing g or multiplying by ones. A bias gradient.
+ */
+export function wasmColumnSums(rows: number, g: Float32Array, gOffset: number, ldg: number,
+  out: Float32Array, outOffset: number, j0: number, j1: number): void {
+  load();
+  const w = kernels;
+  if (w === undefined) throw new Error(`blas: WebAssembly kernel unavailable (${loadError})`);
+  const f = mem;
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = Math.min(NC, j1 - jc);
+    const ncPad = roundUp(nc, 4);
+    f.set(out.subarray(outOffset + jc, outOffset + jc + nc), C_PTR >> 2);
+    for (let pc = 0; pc < rows; pc += KC) {
+      const kc = Math.min(KC, rows - pc);
+      stageRows(g, gOffset + pc * ldg + jc, ldg, kc, nc, ncPad, kc);
+      w.sumSteps(STAGE_PTR, C_PTR, kc, ncPad * 4, ncPad / 4);
+    }
+    out.set(f.subarray(C_PTR >> 2, (C_PTR >> 2) + nc), outOffset + jc);
+  }
+}
+
+// `rows` rows of `width` floats from x (starting at src, ld apart) into the staging area, `pitch`
+// floats apart and zero-padded to it, then zero rows up to `padRows`.
+function stageRows(x: Float32Array, src: number, ld: number, rows: number, width: number, pitch: number, padRows: number): void {
+  const f = mem;
+  let d = STAGE_PTR >> 2;
+  for (let r = 0; r < rows; r++, src += ld, d += pitch) {
+    f.set(x.subarray(src, src + width), d);
+    if (pitch > width) f.fill(0, d + width, d + pitch);
+  }
+  if (padRows > rows) f.fill(0, d, d + (padRows - rows) * pitch);
 }
 
 // Scratch C rows = the caller's C block (for blockAdd); padding columns are left as they are.
@@ -171,84 +269,6 @@ function merge(mc: number, nc: number, pitch: number, beta: number, c: Float32Ar
       c.set(f.subarray(s, s + nc), ci);
     } else {
       for (let j = 0; j < nc; j++) c[ci + j] = f[s + j]! + beta * c[ci + j]!;
-    }
-  }
-}
-
-// Packed A: MR-row panels, each kc groups of MR floats, alpha applied, rows past mc zero. Whole panels
-// are written in order, reading their rows side by side (unrolled for MR = 4).
-function packAPlain(a: Float32Array, src: number, lda: number, kc: number, mc: number, alpha: number): void {
-  const f = mem;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const base = (A_PTR >> 2) + ir * kc;
-    const row = src + ir * lda;
-    if (ir + MR <= mc && MR === 4) {
-      const r1 = row + lda, r2 = r1 + lda, r3 = r2 + lda;
-      for (let p = 0, d = base; p < kc; p++, d += 4) {
-        f[d] = alpha * a[row + p]!;
-        f[d + 1] = alpha * a[r1 + p]!;
-        f[d + 2] = alpha * a[r2 + p]!;
-        f[d + 3] = alpha * a[r3 + p]!;
-      }
-      continue;
-    }
-    for (let i = 0; i < MR; i++) {
-      let d = base + i;
-      if (ir + i < mc) {
-        const r = row + i * lda;
-        for (let p = 0; p < kc; p++, d += MR) f[d] = alpha * a[r + p]!;
-      } else {
-        for (let p = 0; p < kc; p++, d += MR) f[d] = 0;
-      }
-    }
-  }
-}
-
-function packATrans(a: Float32Array, src: number, lda: number, kc: number, mc: number, alpha: number): void {
-  const f = mem;
-  for (let ir = 0; ir < mc; ir += MR) {
-    let d = (A_PTR >> 2) + ir * kc;
-    const rows = Math.min(MR, mc - ir);
-    for (let p = 0; p < kc; p++, d += MR) {
-      const s = src + p * lda + ir;
-      if (rows === MR) {
-        for (let i = 0; i < MR; i++) f[d + i] = alpha * a[s + i]!;
-      } else {
-        for (let i = 0; i < MR; i++) f[d + i] = i < rows ? alpha * a[s + i]! : 0;
-      }
-    }
-  }
-}
-
-// Packed B: NR-column panels, each kc groups of NR floats, columns past nc zero.
-function packBPlain(b: Float32Array, src: number, ldb: number, kc: number, nc: number): void {
-  const f = mem;
-  for (let jr = 0; jr < nc; jr += NR) {
-    let d = (B_PTR >> 2) + jr * kc;
-    const cols = Math.min(NR, nc - jr);
-    for (let p = 0; p < kc; p++, d += NR) {
-      const s = src + p * ldb + jr;
-      if (cols === NR) {
-        for (let j = 0; j < NR; j++) f[d + j] = b[s + j]!;
-      } else {
-        for (let j = 0; j < NR; j++) f[d + j] = j < cols ? b[s + j]! : 0;
-      }
-    }
-  }
-}
-
-function packBTrans(b: Float32Array, src: number, ldb: number, kc: number, nc: number): void {
-  const f = mem;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const base = (B_PTR >> 2) + jr * kc;
-    for (let j = 0; j < NR; j++) {
-      let d = base + j;
-      if (jr + j < nc) {
-        const col = src + (jr + j) * ldb;
-        for (let p = 0; p < kc; p++, d += NR) f[d] = b[col + p]!;
-      } else {
-        for (let p = 0; p < kc; p++, d += NR) f[d] = 0;
-      }
     }
   }
 }

@@ -5,7 +5,7 @@
 import { tsGemm } from '../gemm/typescript.js';
 import { nativeGemm } from '../gemm/native.js';
 import { gemmColumns, gemmItems, gemmRows } from '../gemm/ranges.js';
-import { wasmGemm } from '../gemm/wasm.js';
+import { wasmColumnSums, wasmGemm } from '../gemm/wasm.js';
 import { adamwRange } from './adamw.js';
 import { columnSums, dwBackwardInputRows, dwBackwardWeightTaps, dwForwardRows } from './depthwise.js';
 import { addSame, repeatRows } from './elementwise.js';
@@ -31,6 +31,7 @@ export const KERNELS = {
   wasmGemmColumns: gemmColumns(wasmGemm),
   wasmGemmRows: gemmRows(wasmGemm),
   wasmGemmItems: gemmItems(wasmGemm),
+  wasmColumnSums,
   typescriptGemmColumns: gemmColumns(tsGemm),
   typescriptGemmRows: gemmRows(tsGemm),
   typescriptGemmItems: gemmItems(tsGemm),

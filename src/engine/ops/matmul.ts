@@ -1,7 +1,7 @@
 // Matrix products, all through the BLAS sgemm. Transposed operands are flags, never copies.
 
 import { gradCount, gradOf, gradTarget, record } from '../autograd.js';
-import { sgemm } from '../blas.js';
+import { addColumnSums, sgemm } from '../blas.js';
 import { countFlops, profiling } from '../profile.js';
 import { empty, shapeStr, type Tensor } from '../tensor.js';
 import { parallelFor } from '../threads/pool.js';
@@ -89,14 +89,6 @@ export function bmm(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return matmul(a, b, opts);
 }
 
-let ones = new Float32Array(0);
-
-/** A vector of at least n ones (shared, grows on demand). */
-export function onesVector(n: number): Float32Array {
-  if (ones.length < n) ones = new Float32Array(Math.max(n, 2 * ones.length)).fill(1);
-  return ones;
-}
-
 /**
  * x @ W^T + b, with W stored (out, in) like PyTorch. x: (..., in). W may have more dims (a conv
  * kernel (out, c, kh, kw) acts as (out, c*kh*kw)).
@@ -128,7 +120,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     const gbias = bias ? gradOf(bias) : null;
     if (gx) sgemm(false, false, rows, inF, outF, 1, g, 0, outF, wd, 0, inF, gx.fresh ? 0 : 1, gx.buf, 0, inF);
     if (gw) sgemm(true, false, outF, inF, rows, 1, g, 0, outF, xd, 0, inF, 1, gw, 0, inF);
-    // Column sums of g as a (1 x rows) @ (rows x out) product: the BLAS does it vectorized and threaded.
-    if (gbias) sgemm(false, false, 1, outF, rows, 1, onesVector(rows), 0, rows, g, 0, outF, 1, gbias, 0, outF);
+    // Column sums of g, as the BLAS would give them for ones(1 x rows) @ g: vectorized and threaded.
+    if (gbias) addColumnSums(rows, outF, g, 0, outF, gbias, 0);
   });
 }

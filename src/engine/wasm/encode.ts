@@ -71,6 +71,9 @@ export const v128 = {
   /** Load 32 bits and splat them to four lanes. */
   load32Splat: (addr: Bytes, offset = 0): Bytes => cat(addr, simd(0x09), memarg(2, offset)),
   zero: (): Bytes => [...simd(0x0c), ...new Array<number>(16).fill(0)],
+  /** Lanes of the 32-bit pair (a, b): lane i of the result is lane lanes[i] of a (0..3) or b (4..7). */
+  shuffle32: (a: Bytes, b: Bytes, lanes: readonly [number, number, number, number]): Bytes =>
+    cat(a, b, simd(0x0d), lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])),
 };
 
 export const f64x2 = {
@@ -80,6 +83,8 @@ export const f64x2 = {
   mul: (a: Bytes, b: Bytes): Bytes => cat(a, b, simd(0xf2)),
   div: (a: Bytes, b: Bytes): Bytes => cat(a, b, simd(0xf3)),
   sqrt: (a: Bytes): Bytes => cat(a, simd(0xef)),
+  /** The two low f32 lanes of a as two f64. */
+  promoteLow: (a: Bytes): Bytes => cat(a, simd(0x5f)),
   /** Two f32 at addr (the low half of a v128) as two f64. */
   loadF32: (addr: Bytes, offset = 0): Bytes => cat(addr, simd(0x5d), memarg(3, offset), simd(0x5f)),
   /** Round both lanes to f32 and store them (8 bytes) at addr. */
@@ -87,6 +92,8 @@ export const f64x2 = {
 };
 
 export const f32x4 = {
+  /** Both f64 lanes of a rounded to f32 in the two low lanes; the high lanes are zero. */
+  demote: (a: Bytes): Bytes => cat(a, simd(0x5e)),
   add: (a: Bytes, b: Bytes): Bytes => cat(a, b, simd(0xe4)),
   mul: (a: Bytes, b: Bytes): Bytes => cat(a, b, simd(0xe6)),
 };
