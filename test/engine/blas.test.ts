@@ -225,6 +225,32 @@ it.runIf(wasmReason === undefined)('WebAssembly kernel: alpha scales A in double
   }
 });
 
+it.runIf(wasmReason === undefined)('WebAssembly kernel: the same bits whether rows follow one another or not', () => {
+  // Operands whose rows are contiguous are staged in one copy, others row by row.
+  const rand = rng(12);
+  const spread = (x: Float32Array, rows: number, cols: number, ld: number): Float32Array => {
+    const out = new Float32Array(rows * ld).fill(Number.NaN);
+    for (let r = 0; r < rows; r++) out.set(x.subarray(r * cols, (r + 1) * cols), r * ld);
+    return out;
+  };
+  for (const [transA, transB] of TRANS) {
+    for (const [m, n, k] of [[50, 50, 50], [13, 7, 9], [65, 33, 300], [1, 12, 5]] as const) {
+      const [aRows, aCols] = transA ? [k, m] : [m, k];
+      const [bRows, bCols] = transB ? [n, k] : [k, n];
+      const a = randomArray(aRows * aCols, rand);
+      const b = randomArray(bRows * bCols, rand);
+      const tight = new Float32Array(m * n);
+      const loose = new Float32Array(m * (n + 3));
+      wasmSgemm(transA, transB, m, n, k, 0.125, a, 0, aCols, b, 0, bCols, 0, tight, 0, n);
+      wasmSgemm(transA, transB, m, n, k, 0.125, spread(a, aRows, aCols, aCols + 3), 0, aCols + 3,
+        spread(b, bRows, bCols, bCols + 5), 0, bCols + 5, 0, loose, 0, n + 3);
+      const looseRows = new Float32Array(m * n);
+      for (let i = 0; i < m; i++) looseRows.set(loose.subarray(i * (n + 3), i * (n + 3) + n), i * n);
+      expect(new Uint32Array(looseRows.buffer)).toEqual(new Uint32Array(tight.buffer));
+    }
+  }
+});
+
 describe('column sums (bias gradients)', () => {
   // Sums that the product ones(1 x rows) @ g gives on the same backend, bit for bit.
   const viaProduct = (gemm: Sgemm, rows: number, n: number, g: Float32Array, gOff: number, ldg: number, out: Float32Array, outOff: number) =>

@@ -29,7 +29,7 @@ const A_PTR = 0;
 const B_PTR = A_PTR + MC * KC * 4;
 const C_PTR = B_PTR + KC * NC * 4;
 const STAGE_PTR = C_PTR + C_FLOATS * 4;
-const MEMORY_BYTES = STAGE_PTR + KC * NC * 4;
+const MEMORY_BYTES = STAGE_PTR + KC * NC * 4 + 64; // slack: see stageRows
 const MEMORY_PAGES = Math.ceil(MEMORY_BYTES / 65536);
 
 // block(a, b, c, mPanels, nPanels, kc, ldcBytes): for every MR-row panel of packed A (at a, each
@@ -170,11 +170,11 @@ export function wasmGemm(
       const betaNow = pc === 0 ? beta : 1;
       // B's step p is row pc + p of a plain B, column pc + p of a transposed one.
       if (transB) {
-        stageRows(b, bOffset + jc * ldb + pc, ldb, nc, kc, kcPad, ncPad);
-        w.transposeB(STAGE_PTR, B_PTR, kc, kcPad * 4, ncPad / NR);
+        const pitch = stageRows(b, bOffset + jc * ldb + pc, ldb, nc, kc, kcPad, ncPad);
+        w.transposeB(STAGE_PTR, B_PTR, kc, pitch * 4, ncPad / NR);
       } else {
-        stageRows(b, bOffset + pc * ldb + jc, ldb, kc, nc, ncPad, kc);
-        w.copyB(STAGE_PTR, B_PTR, kc, ncPad * 4, ncPad / NR);
+        const pitch = stageRows(b, bOffset + pc * ldb + jc, ldb, kc, nc, ncPad, kc);
+        w.copyB(STAGE_PTR, B_PTR, kc, pitch * 4, ncPad / NR);
       }
       // A transposed A is staged for up to NC of C's rows at once (its rows are the steps, short
       // runs for one block), a plain one block by block.
@@ -188,13 +188,12 @@ export function wasmGemm(
           if (ic >= bandEnd) {
             band = ic;
             bandEnd = Math.min(m, ic + NC);
-            bandPitch = roundUp(bandEnd - band, MR);
-            stageRows(a, aOffset + pc * lda + band, lda, kc, bandEnd - band, bandPitch, kc);
+            bandPitch = stageRows(a, aOffset + pc * lda + band, lda, kc, bandEnd - band, roundUp(bandEnd - band, MR), kc);
           }
           copyA(STAGE_PTR + 4 * (ic - band), A_PTR, kc, bandPitch * 4, mPanels, alpha);
         } else {
-          stageRows(a, aOffset + ic * lda + pc, lda, mc, kc, kcPad, mPanels * MR);
-          transposeA(STAGE_PTR, A_PTR, kc, kcPad * 4, mPanels, alpha);
+          const pitch = stageRows(a, aOffset + ic * lda + pc, lda, mc, kc, kcPad, mPanels * MR);
+          transposeA(STAGE_PTR, A_PTR, kc, pitch * 4, mPanels, alpha);
         }
         const nPanels = ncPad / NR;
         if (resident) {
@@ -235,23 +234,34 @@ export function wasmColumnSums(rows: number, g: Float32Array, gOffset: number, l
     f.set(out.subarray(outOffset + jc, outOffset + jc + nc), C_PTR >> 2);
     for (let pc = 0; pc < rows; pc += KC) {
       const kc = Math.min(KC, rows - pc);
-      stageRows(g, gOffset + pc * ldg + jc, ldg, kc, nc, ncPad, kc);
-      w.sumSteps(STAGE_PTR, C_PTR, kc, ncPad * 4, ncPad / 4);
+      const pitch = stageRows(g, gOffset + pc * ldg + jc, ldg, kc, nc, ncPad, kc);
+      w.sumSteps(STAGE_PTR, C_PTR, kc, pitch * 4, ncPad / 4);
     }
     out.set(f.subarray(C_PTR >> 2, (C_PTR >> 2) + nc), outOffset + jc);
   }
 }
 
 // `rows` rows of `width` floats from x (starting at src, ld apart) into the staging area, `pitch`
-// floats apart and zero-padded to it, then zero rows up to `padRows`.
-function stageRows(x: Float32Array, src: number, ld: number, rows: number, width: number, pitch: number, padRows: number): void {
+// floats apart and zero-padded to it, then zero rows up to `padRows`; returns the pitch used. Rows
+// that follow one another in x (ld = width) are copied at once and staged `width` apart: then a
+// panel's lanes past the width read the next row's first floats, which land only in the padding of
+// the product (rows or columns of the scratch C that are never copied out, or steps past kc that
+// the next panel overwrites), and the last row's read past its end stays inside the memory (its
+// slack).
+function stageRows(x: Float32Array, src: number, ld: number, rows: number, width: number, pitch: number, padRows: number): number {
   const f = mem;
   let d = STAGE_PTR >> 2;
+  if (ld === width || rows === 1) {
+    f.set(x.subarray(src, src + rows * width), d);
+    if (padRows > rows) f.fill(0, d + rows * width, d + padRows * width);
+    return width;
+  }
   for (let r = 0; r < rows; r++, src += ld, d += pitch) {
     f.set(x.subarray(src, src + width), d);
     if (pitch > width) f.fill(0, d + width, d + pitch);
   }
   if (padRows > rows) f.fill(0, d, d + (padRows - rows) * pitch);
+  return pitch;
 }
 
 // Scratch C rows = the caller's C block (for blockAdd); padding columns are left as they are.
