@@ -15,6 +15,9 @@ const FIXED_ARITY = new Set([
   'src/engine/gradcheck.ts: inputs',
   'src/engine/gemm/wasm.ts: step', // generated WebAssembly instructions of one loop body
   'src/engine/gemm/wasm.ts: tile',
+  'src/engine/gemm/wasm-pack.ts: copy',
+  'src/engine/gemm/wasm-pack.ts: panelStart',
+  'src/engine/gemm/wasm-pack.ts: group',
   'src/engine/kernels/adamw-simd.ts: body',
   'src/engine/kernels/index.ts: args', // a kernel's argument list
   'src/data/rng.ts: keyedState(seed, keys)', // the generator's four state words
