@@ -56,9 +56,9 @@ export function copyPanelsFunction(name: string, vectors: number, scale: boolean
 
 /**
  * transposePanels(src, dst, kc, pitchBytes, panels[, alpha]): staged rows are lanes (pitchBytes
- * apart, at least kc rounded up to 4 floats); panel q's lane i is row q * 4 * vectors + i. Steps go
- * four at a time, so a kc that is not a multiple of 4 writes up to 3 steps past a panel: into the
- * next panel's place (written after it) or, after the last, into space the caller leaves free.
+ * apart); panel q's lane i is row q * 4 * vectors + i. Steps go four at a time, so a kc that is not a
+ * multiple of 4 reads up to 3 floats past each row's kc and writes up to 3 steps past a panel: into
+ * the next panel's place (written after it) or, after the last, into space the caller leaves free.
  */
 export function transposePanelsFunction(name: string, vectors: number, scale: boolean): WasmFunction {
   const lanes = 4 * vectors;
