@@ -86,15 +86,14 @@ function portableBackend(name: 'wasm' | 'typescript'): GemmBackend {
         beta, c, cOffset + i * strideC, ldc);
     }
   };
-  const backend: GemmBackend = { name, sgemm: single, sgemmBatched: batched, threads: activeThreads };
-  if (name === 'wasm') {
-    backend.addColumnSums = (rows, n, g, gOffset, ldg, out, outOffset) =>
-      parallelFor('wasmColumnSums', [rows, g, gOffset, ldg, out, outOffset], n, { cost: rows / 4, align: 4 });
-  }
-  return backend;
+  return { name, sgemm: single, sgemmBatched: batched, threads: activeThreads };
 }
 
-export const wasmBackend = portableBackend('wasm');
+export const wasmBackend: GemmBackend = {
+  ...portableBackend('wasm'),
+  addColumnSums: (rows, n, g, gOffset, ldg, out, outOffset) =>
+    parallelFor('wasmColumnSums', [rows, g, gOffset, ldg, out, outOffset], n, { cost: rows / 4, align: 4 }),
+};
 export const typescriptBackend = portableBackend('typescript');
 
 let backend: GemmBackend | null = null;

@@ -41,6 +41,11 @@ export function checkArgs(
   checkOperand('c', c, cOffset, ldc, m, n, count, strideC);
 }
 
+/** x rounded up to a multiple of `to` (panel and vector padding). */
+export function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
 /** The kernel with BLAS's edge cases handled first. */
 export function withEdgeCases(kernel: GemmKernel): GemmKernel {
   return (transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) => {

@@ -7,6 +7,8 @@
 // the inner loop (V8 computes in doubles either way); a double product of two floats is exact,
 // so the only roundings are the float64 sums and the final float32 store.
 
+import { roundUp } from './check.js';
+
 const MR = 4;
 const NR = 4;
 const KC = 256; // one B panel (KC x NR doubles, 8 KiB) stays in L1
@@ -51,10 +53,6 @@ export function tsGemm(
       }
     }
   }
-}
-
-function roundUp(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
 }
 
 // A block (mc x kc of op(A), A not transposed: element (i, p) at src + i * lda + p) into

@@ -10,6 +10,7 @@
 // Callers validate arguments (gemm/check.ts).
 
 import { code, f32x4, i32, i32t, instantiate, v128, v128t, wasmModule, type Bytes, type ValType, type WasmFunction } from '../wasm/encode.js';
+import { roundUp } from './check.js';
 import { copyPanelsFunction, sumStepsFunction, transposePanelsFunction } from './wasm-pack.js';
 
 const MR = 4; // rows of a micro-tile: one f32 splat each
@@ -136,13 +137,18 @@ function load(): void {
   mem = new Float32Array(made.memory);
 }
 
+/** The module's functions; throws where WebAssembly SIMD does not work. */
+function instance(): Kernels {
+  load();
+  if (kernels === undefined) throw new Error(`blas: WebAssembly kernel unavailable (${loadError})`);
+  return kernels;
+}
+
 /** Undefined when the WebAssembly SIMD kernel works here, else why not. */
 export function wasmUnavailableReason(): string | undefined {
   load();
   return loadError;
 }
-
-const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 
 /** C = alpha op(A) op(B) + beta C with the WebAssembly kernel; arguments already validated. */
 export function wasmGemm(
@@ -151,9 +157,7 @@ export function wasmGemm(
   b: Float32Array, bOffset: number, ldb: number,
   beta: number, c: Float32Array, cOffset: number, ldc: number,
 ): void {
-  load();
-  const w = kernels;
-  if (w === undefined) throw new Error(`blas: WebAssembly kernel unavailable (${loadError})`);
+  const w = instance();
   const copyA = alpha === 1 ? w.copyA : w.copyAScaled;
   const transposeA = alpha === 1 ? w.transposeA : w.transposeAScaled;
   for (let jc = 0; jc < n; jc += NC) {
@@ -224,9 +228,7 @@ export function wasmGemm(
  */
 export function wasmColumnSums(rows: number, g: Float32Array, gOffset: number, ldg: number,
   out: Float32Array, outOffset: number, j0: number, j1: number): void {
-  load();
-  const w = kernels;
-  if (w === undefined) throw new Error(`blas: WebAssembly kernel unavailable (${loadError})`);
+  const w = instance();
   const f = mem;
   for (let jc = j0; jc < j1; jc += NC) {
     const nc = Math.min(NC, j1 - jc);
